@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A line of input: bytes without the newline, valid only while the parser runs.
+public typealias LineBytes = UnsafeBufferPointer<UInt8>
+
+/// ASCII byte constants used by the parsers.
+enum ASCII {
+    static let space: UInt8 = 0x20, tab: UInt8 = 0x09, quote: UInt8 = 0x22, hash: UInt8 = 0x23
+    static let percent: UInt8 = 0x25, apostrophe: UInt8 = 0x27, comma: UInt8 = 0x2C, dash: UInt8 = 0x2D
+    static let dot: UInt8 = 0x2E, slash: UInt8 = 0x2F, zero: UInt8 = 0x30, nine: UInt8 = 0x39
+    static let colon: UInt8 = 0x3A, equals: UInt8 = 0x3D, question: UInt8 = 0x3F, lbracket: UInt8 = 0x5B
+    static let backslash: UInt8 = 0x5C, rbracket: UInt8 = 0x5D, plus: UInt8 = 0x2B, lt: UInt8 = 0x3C
+    static let gt: UInt8 = 0x3E, ampersand: UInt8 = 0x26, star: UInt8 = 0x2A, x: UInt8 = 0x78
+    static let T: UInt8 = 0x54, Z: UInt8 = 0x5A, z: UInt8 = 0x7A, A: UInt8 = 0x41, a: UInt8 = 0x61
+
+    @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b &- zero < 10 }
+    @inline(__always) static func isUpper(_ b: UInt8) -> Bool { b &- A < 26 }
+    @inline(__always) static func isLower(_ b: UInt8) -> Bool { b &- a < 26 }
+    @inline(__always) static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) &- a < 26 }
+    @inline(__always) static func isHex(_ b: UInt8) -> Bool { isDigit(b) || (b | 0x20) &- a < 6 }
+    @inline(__always) static func hexValue(_ b: UInt8) -> UInt8 { isDigit(b) ? b &- zero : (b | 0x20) &- a &+ 10 }
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// Index of the first `byte` in `from..<to`, or nil.
+    @inline(__always)
+    func find(_ byte: UInt8, from: Int, to: Int) -> Int? {
+        guard from < to, let base = baseAddress else { return nil }
+        guard let p = memchr(base + from, Int32(byte), to - from) else { return nil }
+        return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// Index of the first occurrence of `needle` in `from..<to`, or nil.
+    func find(_ needle: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
+        let n = needle.count
+        guard n > 0 else { return from }
+        guard let first = needle.first else { return nil }
+        var i = from
+        while i + n <= to, let j = find(first, from: i, to: to - n + 1) {
+            var k = 1
+            while k < n && self[j + k] == needle[k] { k += 1 }
+            if k == n { return j }
+            i = j + 1
+        }
+        return nil
+    }
+
+    /// True when the bytes at `at` equal `literal`.
+    @inline(__always)
+    func matches(_ literal: StaticString, at: Int) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard at >= 0, at + n <= count else { return false }
+        let p = literal.utf8Start
+        for k in 0..<n where self[at + k] != p[k] { return false }
+        return true
+    }
+
+    /// True when the bytes at `at` equal `literal`.
+    @inline(__always)
+    func matches(_ literal: [UInt8], at: Int) -> Bool {
+        let n = literal.count
+        guard at >= 0, at + n <= count else { return false }
+        for k in 0..<n where self[at + k] != literal[k] { return false }
+        return true
+    }
+
+    /// The bytes `r` as a String (invalid UTF-8 repaired).
+    @inline(__always)
+    func string(_ r: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: self[r]), as: UTF8.self)
+    }
+
+    /// A non-negative decimal integer in `r`, or nil.
+    @inline(__always)
+    func int(_ r: Range<Int>) -> Int? {
+        guard !r.isEmpty, r.count <= 18 else { return nil }
+        var v = 0
+        for i in r {
+            let d = self[i] &- ASCII.zero
+            guard d < 10 else { return nil }
+            v = v &* 10 &+ Int(d)
+        }
+        return v
+    }
+
+    /// A decimal number like `0.123` or `12` in `r`, or nil.
+    func decimal(_ r: Range<Int>) -> Double? {
+        guard !r.isEmpty else { return nil }
+        var whole = 0, frac = 0, scale = 1, i = r.lowerBound, digits = 0
+        while i < r.upperBound, ASCII.isDigit(self[i]) {
+            whole = whole &* 10 &+ Int(self[i] &- ASCII.zero); i += 1; digits += 1
+        }
+        if i < r.upperBound, self[i] == ASCII.dot {
+            i += 1
+            while i < r.upperBound, ASCII.isDigit(self[i]) {
+                if scale < 1_000_000_000_000 { frac = frac * 10 + Int(self[i] &- ASCII.zero); scale *= 10 }
+                i += 1; digits += 1
+            }
+        }
+        guard i == r.upperBound, digits > 0 else { return nil }
+        return Double(whole) + Double(frac) / Double(scale)
+    }
+
+    /// `r` with spaces trimmed on both sides.
+    func trimmed(_ r: Range<Int>) -> Range<Int> {
+        var lo = r.lowerBound, hi = r.upperBound
+        while lo < hi, self[lo] == ASCII.space || self[lo] == ASCII.tab { lo += 1 }
+        while hi > lo, self[hi - 1] == ASCII.space || self[hi - 1] == ASCII.tab { hi -= 1 }
+        return lo..<hi
+    }
+
+    /// True when `r` holds `\` (an escape the caller may decode).
+    @inline(__always)
+    func containsBackslash(_ r: Range<Int>) -> Bool { find(ASCII.backslash, from: r.lowerBound, to: r.upperBound) != nil }
+}

@@ -1,0 +1,242 @@
+/// Reads every line of one source: unwraps the syslog prefix, picks the payload's format, fills the event.
+///
+/// One instance per source (it keeps the source's state: year and zone of the syslog clock, the
+/// nginx format that matched last, the interner). Formats are tried in the order that worked last,
+/// so a source costs one parse attempt per line once its format is known.
+public struct LineParser {
+    /// Options shared by all sources.
+    public let options: ParseOptions
+    /// The component the file name suggests, if any.
+    public var componentHint: Component?
+    /// The job id of a job log file (its name), if any.
+    public var jobIdFromFile: String?
+    /// True when the source's lines carry the syslog prefix (then a line without one is malformed).
+    public var wrapped = false
+    /// Per-format counts of the lines read (`nginx:timed_combined`, `registry` …).
+    public var formatCounts: [String: Int] {
+        var out: [String: Int] = [:]
+        for (k, name) in Self.fixedNames.enumerated() where counts[k] > 0 { out[name] = counts[k] }
+        for (k, p) in nginx.enumerated() where counts[Self.fixedNames.count + k] > 0 {
+            out["nginx:" + p.format.name] = counts[Self.fixedNames.count + k]
+        }
+        return out
+    }
+    private static let fixedNames = ["nginx-error", "harbor", "registry", "registry-access", "common-access", "forced"]
+    private var counts: [Int]
+
+    /// The clock that dates syslog prefixes; replaced per file of a rotated set.
+    public var clock: SyslogClock
+    /// The syslog prefix of the last event, and its payload's own time (0 when it had none): clock probing.
+    public private(set) var lastPrefix: SyslogPrefix?
+    /// The payload's own time of the last syslog-wrapped event (0 when it had none).
+    public private(set) var payloadTime: Int64 = 0
+    var interner = StringInterner()
+    private var nginx: [NginxAccessParser]
+    private var preferredNginx = 0
+    private let registryAccess = NginxAccessParser(format: Self.gorillaCombined, backslashQuotes: true)
+    private let commonAccess = NginxAccessParser(format: Self.gorillaCommon, backslashQuotes: true)
+
+    static let gorillaCombined = try! NginxLogFormat(
+        name: "gorilla_combined",
+        pattern: #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#)
+    static let gorillaCommon = try! NginxLogFormat(
+        name: "common", pattern: #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#)
+
+    /// A parser for one source.
+    public init(options: ParseOptions, componentHint: Component? = nil, clock: SyslogClock) {
+        self.options = options
+        self.componentHint = componentHint
+        self.clock = clock
+        nginx = (options.nginxFormats + NginxLogFormat.builtIn).map { NginxAccessParser(format: $0) }
+        counts = Array(repeating: 0, count: Self.fixedNames.count + nginx.count)
+    }
+
+    /// Parses `b` into `e` (whose site, file and line the caller set).
+    public mutating func parse(_ b: LineBytes, into e: inout Event) -> ParseResult {
+        lastPrefix = nil
+        let all = 0..<b.count
+        let r = b.trimmed(all)
+        if r.isEmpty { return .skip(.blank) }
+        if let p = SyslogEnvelope.parse(b, r) {
+            wrapped = true
+            let tag = b.string(p.tag)
+            guard let component = Component(syslogTag: tag) else { return .skip(.otherComponent) }
+            e.component = component
+            var payload = p.payload..<r.upperBound
+            var count = 1
+            if let rep = SyslogEnvelope.repeated(b, payload) {
+                count = max(1, rep.count)
+                payload = rep.inner
+            }
+            if payload.isEmpty { return .skip(.blank) }
+            let result = parsePayload(b, payload, component: component, into: &e)
+            if case .event = result {
+                lastPrefix = p
+                payloadTime = e.time
+                if e.time == 0 { e.time = clock.nanos(p) }
+                return .event(count: count)
+            }
+            return result
+        }
+        if wrapped && options.inputFormat == .auto {
+            return .malformed(looksBinary(b, r) ? .binary : .badSyslogPrefix)
+        }
+        let component = componentHint ?? .unknown
+        e.component = component
+        let result = parsePayload(b, r, component: component, into: &e)
+        if case .event = result, e.component == .unknown { e.component = inferredComponent(e) }
+        return result
+    }
+
+    private func inferredComponent(_ e: Event) -> Component {
+        switch e.format {
+        case .nginxAccess, .nginxError: return .nginx
+        case .registryLogrus, .registryAccess: return .registry
+        case .commonAccess: return .registryctl
+        case .harborText: return e.jobAction != .none ? .jobservice : .core
+        case .unknown: return .unknown
+        }
+    }
+
+    private mutating func parsePayload(_ b: LineBytes, _ r: Range<Int>, component: Component, into e: inout Event) -> ParseResult {
+        if options.inputFormat != .auto { return forced(b, r, component: component, into: &e) }
+        switch component {
+        case .proxy, .nginx, .portal:
+            if tryNginx(b, r, into: &e) { return .event(count: 1) }
+            if NginxErrorParser.looksLike(b, r) {
+                if NginxErrorParser.parse(b, r, into: &e, interner: &interner) { count(.nginxError); return .event(count: 1) }
+            }
+            return .malformed(looksBinary(b, r) ? .binary : .nginx)
+        case .core, .jobservice, .registryctl, .job:
+            if HarborTextParser.looksLike(b, r) {
+                guard HarborTextParser.parse(b, r, into: &e, interner: &interner) else { return .malformed(.harborText) }
+                count(.harbor)
+                interpret(&e, component: component)
+                return .event(count: 1)
+            }
+            if component == .registryctl, commonAccess.parse(b, r, into: &e, interner: &interner) {
+                e.format = .commonAccess; e.timeIsStart = true; count(.commonAccess)
+                return .event(count: 1)
+            }
+            return looksBinary(b, r) ? .malformed(.binary) : .continuation(r)
+        case .registry:
+            if RegistryLogrusParser.looksLike(b, r) {
+                guard RegistryLogrusParser.parse(b, r, into: &e, interner: &interner) else { return .malformed(.registry) }
+                count(.registry)
+                return .event(count: 1)
+            }
+            if startsLikeAddress(b, r) {
+                guard registryAccess.parse(b, r, into: &e, interner: &interner) else { return .malformed(.access) }
+                e.format = .registryAccess; e.timeIsStart = true; count(.registryAccess)
+                return .event(count: 1)
+            }
+            return looksBinary(b, r) ? .malformed(.binary) : .continuation(r)
+        case .unknown:
+            return sniff(b, r, into: &e)
+        }
+    }
+
+    /// A line of a source whose component is not known: decide by its first bytes.
+    private mutating func sniff(_ b: LineBytes, _ r: Range<Int>, into e: inout Event) -> ParseResult {
+        if RegistryLogrusParser.looksLike(b, r) {
+            return parsePayload(b, r, component: .registry, into: &e)
+        }
+        if HarborTextParser.looksLike(b, r) {
+            guard HarborTextParser.parse(b, r, into: &e, interner: &interner) else { return .malformed(.harborText) }
+            count(.harbor)
+            JobMessageParser.interpret(&e)
+            if e.jobAction == .none { CoreMessageParser.interpret(&e) }
+            return .event(count: 1)
+        }
+        if NginxErrorParser.looksLike(b, r), NginxErrorParser.parse(b, r, into: &e, interner: &interner) {
+            count(.nginxError)
+            return .event(count: 1)
+        }
+        if tryNginx(b, r, into: &e) { return .event(count: 1) }
+        if registryAccess.parse(b, r, into: &e, interner: &interner) {
+            e.format = .registryAccess; e.timeIsStart = true; count(.registryAccess)
+            return .event(count: 1)
+        }
+        return .malformed(looksBinary(b, r) ? .binary : .noFormat)
+    }
+
+    private mutating func forced(_ b: LineBytes, _ r: Range<Int>, component: Component, into e: inout Event) -> ParseResult {
+        var ok = false
+        switch options.inputFormat {
+        case .auto: return sniff(b, r, into: &e)
+        case .nginx: ok = tryNginx(b, r, into: &e)
+        case .nginxError: ok = NginxErrorParser.parse(b, r, into: &e, interner: &interner)
+        case .harbor:
+            if HarborTextParser.looksLike(b, r) {
+                ok = HarborTextParser.parse(b, r, into: &e, interner: &interner)
+                if ok { interpret(&e, component: component) }
+            } else {
+                return .continuation(r)
+            }
+        case .registry:
+            ok = RegistryLogrusParser.parse(b, r, into: &e, interner: &interner)
+                || registryAccess.parse(b, r, into: &e, interner: &interner)
+            if ok, e.format == .nginxAccess { e.format = .registryAccess; e.timeIsStart = true }
+        case .registryAccess:
+            ok = registryAccess.parse(b, r, into: &e, interner: &interner)
+            if ok { e.format = .registryAccess; e.timeIsStart = true }
+        case .commonAccess:
+            ok = commonAccess.parse(b, r, into: &e, interner: &interner)
+            if ok { e.format = .commonAccess; e.timeIsStart = true }
+        }
+        if ok {
+            count(.forced)
+            if e.component == .unknown { e.component = inferredComponent(e) }
+            return .event(count: 1)
+        }
+        return .malformed(.forced)
+    }
+
+    private mutating func tryNginx(_ b: LineBytes, _ r: Range<Int>, into e: inout Event) -> Bool {
+        if nginx[preferredNginx].parse(b, r, into: &e, interner: &interner) {
+            counts[Self.fixedNames.count + preferredNginx] += 1
+            return true
+        }
+        for k in nginx.indices where k != preferredNginx {
+            let saved = e
+            if nginx[k].parse(b, r, into: &e, interner: &interner) {
+                preferredNginx = k
+                counts[Self.fixedNames.count + k] += 1
+                return true
+            }
+            e = saved
+        }
+        return false
+    }
+
+    private func interpret(_ e: inout Event, component: Component) {
+        switch component {
+        case .jobservice, .job:
+            JobMessageParser.interpret(&e)
+            if component == .job, e.jobId == nil { e.jobId = jobIdFromFile }
+        case .core:
+            CoreMessageParser.interpret(&e)
+        default:
+            break
+        }
+    }
+
+    private enum Counted: Int { case nginxError, harbor, registry, registryAccess, commonAccess, forced }
+
+    @inline(__always)
+    private mutating func count(_ what: Counted) { counts[what.rawValue] += 1 }
+
+    @inline(__always)
+    private func startsLikeAddress(_ b: LineBytes, _ r: Range<Int>) -> Bool {
+        let c = b[r.lowerBound]
+        return ASCII.isDigit(c) || c == ASCII.lbracket || c == ASCII.colon || ASCII.isHex(c)
+    }
+
+    /// NUL bytes or mostly control bytes.
+    private func looksBinary(_ b: LineBytes, _ r: Range<Int>) -> Bool {
+        if b.find(0, from: r.lowerBound, to: r.upperBound) != nil { return true }
+        var control = 0
+        for i in r where b[i] < 0x20 && b[i] != ASCII.tab { control += 1 }
+        return control * 4 > r.count
+    }
+}

@@ -1,0 +1,201 @@
+/// Reads nginx access lines of one compiled `log_format` into events.
+public struct NginxAccessParser: Sendable {
+    /// The format this parser reads.
+    public let format: NginxLogFormat
+    /// True for gorilla/Go access lines, whose quoted values escape `"` as `\"`.
+    let backslashQuotes: Bool
+
+    /// A parser for `format`.
+    public init(format: NginxLogFormat, backslashQuotes: Bool = false) {
+        self.format = format
+        self.backslashQuotes = backslashQuotes
+    }
+
+    /// Parses `b[r]` into `e`; false when the line does not have this format's shape.
+    public func parse(_ b: LineBytes, _ r: Range<Int>, into e: inout Event, interner: inout StringInterner) -> Bool {
+        var i = r.lowerBound
+        let end = r.upperBound
+        let segs = format.segments
+        var k = 0
+        while k < segs.count {
+            switch segs[k] {
+            case .literal(let lit):
+                guard b.matches(lit, at: i), i + lit.count <= end else { return false }
+                i += lit.count
+            case .variable(let v):
+                // Where does the value end? At the next literal, or the end of the line.
+                var valueEnd = end
+                if k + 1 < segs.count, case .literal(let next) = segs[k + 1] {
+                    guard let stop = findStop(b, v, from: i, end: end, next: next) else { return false }
+                    valueEnd = stop
+                }
+                if format.spaceFree[k], b.find(ASCII.space, from: i, to: valueEnd) != nil { return false }
+                guard assign(v, b, i..<valueEnd, into: &e, interner: &interner) else { return false }
+                i = valueEnd
+            }
+            k += 1
+        }
+        guard i == end else { return false }
+        e.format = .nginxAccess
+        return true
+    }
+
+    @inline(__always)
+    private func findStop(_ b: LineBytes, _ v: NginxVariable, from: Int, end: Int, next: [UInt8]) -> Int? {
+        let first = next[0]
+        if v.isList {
+            // `0.1, 0.2`, `0.1 : 0.2`, `-`: consume list items, then the literal must follow.
+            var i = from
+            while true {
+                while i < end, b[i] != ASCII.space, b[i] != ASCII.comma, b[i] != ASCII.quote { i += 1 }
+                if i + 1 < end, b[i] == ASCII.comma, b[i + 1] == ASCII.space { i += 2; continue }
+                if i + 2 < end, b[i] == ASCII.space, b[i + 1] == ASCII.colon, b[i + 2] == ASCII.space { i += 3; continue }
+                break
+            }
+            return b.matches(next, at: i) ? i : nil
+        }
+        if backslashQuotes, first == ASCII.quote {
+            var i = from
+            while i < end {
+                let c = b[i]
+                if c == ASCII.backslash { i += 2; continue }
+                if c == ASCII.quote, b.matches(next, at: i) { return i }
+                i += 1
+            }
+            return nil
+        }
+        if case .timeLocal = v, from + 26 <= end, b.matches(next, at: from + 26) { return from + 26 }
+        var i = from
+        while let j = b.find(first, from: i, to: end) {
+            if next.count == 1 || b.matches(next, at: j) {
+                // A value is followed by the format's literal; for the last quote before the end
+                // this is the only choice, elsewhere the first match is the one nginx wrote.
+                return j
+            }
+            i = j + 1
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private func text(_ b: LineBytes, _ r: Range<Int>) -> String? {
+        if r.count == 1 && b[r.lowerBound] == ASCII.dash { return nil }
+        if r.isEmpty { return nil }
+        if b.containsBackslash(r) {
+            return backslashQuotes ? Escapes.backslash(b, r) : (format.escape == .none ? b.string(r) : Escapes.nginx(b, r))
+        }
+        return b.string(r)
+    }
+
+    @inline(__always)
+    private func interned(_ b: LineBytes, _ r: Range<Int>, _ interner: inout StringInterner) -> String? {
+        if r.isEmpty || (r.count == 1 && b[r.lowerBound] == ASCII.dash) { return nil }
+        if b.containsBackslash(r) { return text(b, r) }
+        return interner.intern(b, r)
+    }
+
+    private func assign(_ v: NginxVariable, _ b: LineBytes, _ r: Range<Int>, into e: inout Event, interner: inout StringInterner) -> Bool {
+        switch v {
+        case .remoteAddr:
+            guard !r.isEmpty else { return false }
+            e.client = interner.intern(b, r)
+        case .remoteUser: e.user = interned(b, r, &interner)
+        case .timeLocal:
+            guard let t = Timestamps.timeLocal(b, at: r.lowerBound), r.count == 26 else { return false }
+            e.time = t
+        case .timeIso8601:
+            guard let (t, stop) = Timestamps.rfc3339(b, r), stop == r.upperBound else { return false }
+            e.time = t
+        case .msec:
+            guard let t = Timestamps.msec(b, r) else { return false }
+            e.time = t
+        case .request: request(b, r, into: &e, interner: &interner)
+        case .requestMethod: e.method = interned(b, r, &interner)
+        case .requestURI: target(b, r, into: &e, interner: &interner)
+        case .uri:
+            if e.path == nil { target(b, r, into: &e, interner: &interner) }
+        case .args:
+            if !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) { e.query = b.string(r) }
+        case .status:
+            guard r.count == 3, let s = b.int(r) else { return false }
+            e.status = s
+        case .bodyBytesSent:
+            guard let n = b.int(r) else { return false }
+            e.bytes = Int64(n)
+        case .bytesSent:
+            guard let n = b.int(r) else { return false }
+            if e.bytes < 0 { e.bytes = Int64(n) }
+            e.fields["bytes_sent"] = b.string(r)
+        case .requestTime:
+            guard let t = b.decimal(r) else { return false }
+            e.requestTime = t
+        case .upstreamResponseTime: e.upstreamTime = sumList(b, r)
+        case .upstreamAddr: e.upstreamAddr = interned(b, r, &interner)
+        case .upstreamStatus:
+            if let s = interned(b, r, &interner) { e.fields["upstream_status"] = s }
+        case .userAgent: e.userAgent = interned(b, r, &interner)
+        case .referer: e.referer = text(b, r)
+        case .requestId: e.requestId = text(b, r)
+        case .xRequestId(let name):
+            if let id = text(b, r) {
+                if e.requestId == nil { e.requestId = id }
+                e.fields[name] = id
+            }
+        case .host: e.host = interned(b, r, &interner)
+        case .pipe:
+            guard r.count == 1, b[r.lowerBound] == 0x70 || b[r.lowerBound] == ASCII.dot else { return false }
+        case .xForwardedFor:
+            if let x = text(b, r) { e.fields["x_forwarded_for"] = x }
+        case .other(let name):
+            if let x = text(b, r) { e.fields[name] = x }
+        }
+        return true
+    }
+
+    /// `METHOD target PROTO`; junk and `-` are kept as the path.
+    private func request(_ b: LineBytes, _ r: Range<Int>, into e: inout Event, interner: inout StringInterner) {
+        guard !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) else { return }
+        guard let sp1 = b.find(ASCII.space, from: r.lowerBound, to: r.upperBound), sp1 > r.lowerBound,
+            sp1 - r.lowerBound <= 16, ASCII.isUpper(b[r.lowerBound])
+        else {
+            e.path = text(b, r)
+            e.kind = .other
+            return
+        }
+        e.method = interner.intern(b, r.lowerBound..<sp1)
+        var targetEnd = r.upperBound
+        var j = r.upperBound - 1
+        while j > sp1, b[j] != ASCII.space { j -= 1 }
+        if j > sp1, b.matches("HTTP/", at: j + 1) {
+            e.proto = interner.intern(b, (j + 1)..<r.upperBound)
+            targetEnd = j
+        }
+        target(b, (sp1 + 1)..<targetEnd, into: &e, interner: &interner)
+    }
+
+    private func target(_ b: LineBytes, _ r: Range<Int>, into e: inout Event, interner: inout StringInterner) {
+        guard !r.isEmpty else { return }
+        let q = b.find(ASCII.question, from: r.lowerBound, to: r.upperBound)
+        let pathRange = r.lowerBound..<(q ?? r.upperBound)
+        e.path = b.containsBackslash(pathRange) ? text(b, pathRange) : b.string(pathRange)
+        var queryRange: Range<Int>?
+        if let q {
+            queryRange = (q + 1)..<r.upperBound
+            e.query = b.string(queryRange!)
+        }
+        RegistryURI.classify(b, path: pathRange, query: queryRange, into: &e, interner: &interner)
+    }
+
+    private func sumList(_ b: LineBytes, _ r: Range<Int>) -> Double? {
+        var total = 0.0, any = false
+        var i = r.lowerBound
+        while i < r.upperBound {
+            var j = i
+            while j < r.upperBound, b[j] != ASCII.space, b[j] != ASCII.comma { j += 1 }
+            if let v = b.decimal(i..<j) { total += v; any = true }
+            i = j
+            while i < r.upperBound, b[i] == ASCII.space || b[i] == ASCII.comma || b[i] == ASCII.colon { i += 1 }
+        }
+        return any ? total : nil
+    }
+}

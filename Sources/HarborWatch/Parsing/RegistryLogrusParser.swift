@@ -1,0 +1,170 @@
+/// Reads the registry's (distribution 2.x) logrus text lines.
+///
+/// `time="…" level=info msg="…" key=value …`: values are quoted only when they hold a byte outside
+/// `[A-Za-z0-9.-]`, and never escaped, so a quoted value may contain raw `"`. A value therefore
+/// ends at the first `" ` that is followed by a known key and `=`.
+public enum RegistryLogrusParser {
+    /// True when `b[r]` starts with `time="`.
+    @inline(__always)
+    public static func looksLike(_ b: LineBytes, _ r: Range<Int>) -> Bool { b.matches("time=\"", at: r.lowerBound) }
+
+    /// Parses `b[r]` into `e`; false when it is not a logrus line.
+    public static func parse(_ b: LineBytes, _ r: Range<Int>, into e: inout Event, interner: inout StringInterner) -> Bool {
+        guard looksLike(b, r), let close = b.find(ASCII.quote, from: r.lowerBound + 6, to: r.upperBound),
+            let (t, tEnd) = Timestamps.rfc3339(b, (r.lowerBound + 6)..<close), tEnd == close
+        else { return false }
+        e.time = t
+        e.format = .registryLogrus
+        var i = close + 1
+        var sawLevel = false, sawMsg = false
+        var path: Range<Int>?, query: Range<Int>?
+        while i < r.upperBound {
+            while i < r.upperBound, b[i] == ASCII.space { i += 1 }
+            if i >= r.upperBound { break }
+            guard let eq = b.find(ASCII.equals, from: i, to: r.upperBound) else { return false }
+            let key = i..<eq
+            var vStart = eq + 1, vEnd: Int
+            if vStart < r.upperBound, b[vStart] == ASCII.quote {
+                vStart += 1
+                guard let q = quotedEnd(b, from: vStart, to: r.upperBound) else { return false }
+                vEnd = q
+                i = min(vEnd + 1, r.upperBound)
+            } else {
+                vEnd = b.find(ASCII.space, from: vStart, to: r.upperBound) ?? r.upperBound
+                i = vEnd
+            }
+            let value = vStart..<vEnd
+            switch key.count {
+            case 5 where b.matches("level", at: key.lowerBound):
+                e.level = level(b, value)
+                sawLevel = true
+            case 3 where b.matches("msg", at: key.lowerBound):
+                e.message = Escapes.mayHaveRsyslogEscape(b, value) ? Escapes.rsyslog(b, value) : b.string(value)
+                sawMsg = true
+            default:
+                store(b, key, value, into: &e, interner: &interner, path: &path, query: &query)
+            }
+        }
+        guard sawLevel, sawMsg else { return false }
+        if let path {
+            let keep = (e.kind, e.repository, e.reference, e.uploadId)
+            RegistryURI.classify(b, path: path, query: query, into: &e, interner: &interner)
+            // Route variables are the registry's own reading; they win over the path.
+            if keep.1 != nil { e.repository = keep.1 }
+            if keep.2 != nil { e.reference = keep.2 }
+            if keep.3 != nil { e.uploadId = keep.3 }
+        }
+        return true
+    }
+
+    /// The end of a quoted value starting at `from`: the first `"` followed by ` key=` or the line's end.
+    private static func quotedEnd(_ b: LineBytes, from: Int, to: Int) -> Int? {
+        var j = from
+        while let q = b.find(ASCII.quote, from: j, to: to) {
+            var k = q + 1
+            while k < to, b[k] == ASCII.space { k += 1 }
+            if k >= to { return q }
+            if k > q + 1, knownKey(b, k, to) { return q }
+            j = q + 1
+        }
+        return nil
+    }
+
+    /// True when a known logrus key and `=` start at `i`.
+    @inline(__always)
+    static func knownKey(_ b: LineBytes, _ i: Int, _ to: Int) -> Bool {
+        var k = i
+        while k < to, k < i + 48 {
+            let c = b[k]
+            if c == ASCII.equals { break }
+            guard ASCII.isAlpha(c) || ASCII.isDigit(c) || c == ASCII.dot || c == 0x5F else { return false }
+            k += 1
+        }
+        guard k < to, b[k] == ASCII.equals, k > i else { return false }
+        switch b[i] {
+        case 0x68: return b.matches("http.", at: i)  // h
+        case 0x76: return b.matches("vars.", at: i) || b.matches("version=", at: i)  // v
+        case 0x65: return b.matches("err.", at: i) || b.matches("error=", at: i) || b.matches("environment=", at: i)
+        case 0x67: return b.matches("go.", at: i)
+        case 0x61: return b.matches("auth.", at: i)
+        case 0x69: return b.matches("instance.", at: i)
+        case 0x73: return b.matches("service=", at: i)
+        case 0x72: return b.matches("redis.", at: i)
+        case 0x74: return b.matches("trace.", at: i)
+        case 0x75: return b.matches("url=", at: i)
+        case 0x6C: return b.matches("level=", at: i)
+        case 0x6D: return b.matches("msg=", at: i)
+        default: return false
+        }
+    }
+
+    private static func level(_ b: LineBytes, _ r: Range<Int>) -> LogLevel {
+        switch b[r.lowerBound] {
+        case 0x69: return .info
+        case 0x77: return .warning
+        case 0x65: return .error
+        case 0x64: return .debug
+        case 0x66: return .fatal
+        case 0x70: return .panic
+        default: return .none
+        }
+    }
+
+    private static func store(
+        _ b: LineBytes, _ key: Range<Int>, _ v: Range<Int>, into e: inout Event, interner: inout StringInterner,
+        path: inout Range<Int>?, query: inout Range<Int>?
+    ) {
+        let k = key.lowerBound
+        if b.matches("http.request.", at: k) {
+            let s = k + 13
+            let n = key.upperBound - s
+            switch n {
+            case 2 where b.matches("id", at: s): e.requestId = b.string(v)
+            case 6 where b.matches("method", at: s): e.method = interner.intern(b, v)
+            case 3 where b.matches("uri", at: s):
+                let q = b.find(ASCII.question, from: v.lowerBound, to: v.upperBound)
+                path = v.lowerBound..<(q ?? v.upperBound)
+                e.path = b.string(path!)
+                if let q {
+                    query = (q + 1)..<v.upperBound
+                    e.query = b.string(query!)
+                }
+            case 4 where b.matches("host", at: s): e.host = interner.intern(b, v)
+            case 10 where b.matches("remoteaddr", at: s): e.client = interner.intern(b, v)
+            case 9 where b.matches("useragent", at: s): e.userAgent = interner.intern(b, v)
+            case 7 where b.matches("referer", at: s): e.referer = b.string(v)
+            default: e.fields[b.string(key)] = b.string(v)
+            }
+        } else if b.matches("http.response.", at: k) {
+            let s = k + 14
+            if b.matches("status", at: s) {
+                e.status = b.int(v) ?? 0
+            } else if b.matches("written", at: s) {
+                if let n = b.int(v) { e.bytes = Int64(n) }
+            } else if b.matches("duration", at: s) {
+                e.requestTime = Timestamps.goDuration(b, v)
+            } else {
+                e.fields[b.string(key)] = b.string(v)
+            }
+        } else if b.matches("vars.", at: k) {
+            let s = k + 5
+            if b.matches("name", at: s) {
+                e.repository = interner.intern(b, v)
+            } else if b.matches("reference", at: s) || b.matches("digest", at: s) {
+                e.reference = interner.intern(b, v, maxLength: 128)
+            } else if b.matches("uuid", at: s) {
+                e.uploadId = b.string(v)
+            }
+        } else if b.matches("err.code", at: k) {
+            e.errorCode = interner.intern(b, v)
+        } else if b.matches("err.detail", at: k) {
+            e.errorDetail = b.string(v)
+        } else if b.matches("err.message", at: k) {
+            e.fields["err.message"] = b.string(v)
+        } else if b.matches("go.version", at: k) {
+            // constant per build; not kept
+        } else {
+            e.fields[b.string(key)] = b.string(v)
+        }
+    }
+}

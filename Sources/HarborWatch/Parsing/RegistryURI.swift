@@ -1,0 +1,131 @@
+/// The registry's view of a request target: what it is about, which repository, which reference.
+///
+/// Works on the bytes of the path and query as logged. A path prefix before `/v2/` (the seed's
+/// `/registry/v2/…`) is recognised and kept in `pathPrefix`.
+public enum RegistryURI {
+    /// Fills `kind`, `repository`, `reference`, `uploadId`, `uploadDigest`, `mountDigest`,
+    /// `mountFrom`, `pathPrefix` (and `user` of a token request) from `path` and `query`.
+    public static func classify(
+        _ b: LineBytes, path: Range<Int>, query: Range<Int>?, into e: inout Event, interner: inout StringInterner
+    ) {
+        let lo = path.lowerBound, hi = path.upperBound
+        guard hi > lo, b[lo] == ASCII.slash else { e.kind = .other; return }
+        // Locate "/v2" followed by "/" or the end.
+        var v2 = -1
+        var i = lo
+        while let s = b.find(ASCII.slash, from: i, to: hi) {
+            if s + 3 <= hi, b[s + 1] == 0x76, b[s + 2] == 0x32, s + 3 == hi || b[s + 3] == ASCII.slash {
+                v2 = s
+                break
+            }
+            i = s + 1
+            if s - lo > 64 { break }
+        }
+        if v2 < 0 {
+            classifyOther(b, path: path, query: query, into: &e, interner: &interner)
+            return
+        }
+        if v2 > lo { e.pathPrefix = interner.intern(b, lo..<v2) }
+        let rest = min(v2 + 4, hi)
+        if rest >= hi { e.kind = .ping; return }
+        if b.matches("_catalog", at: rest) { e.kind = .catalog; return }
+        // Search from the end for the markers, so that repository names may hold anything.
+        if let m = lastMarker(b, "/manifests/", rest, hi) {
+            e.kind = .manifest
+            e.repository = interner.intern(b, rest..<m)
+            if m + 11 < hi { e.reference = interner.intern(b, (m + 11)..<hi, maxLength: 128) }
+            return
+        }
+        if let m = lastMarker(b, "/blobs/uploads", rest, hi) {
+            e.kind = .upload
+            e.repository = interner.intern(b, rest..<m)
+            var u = m + 14
+            if u < hi, b[u] == ASCII.slash { u += 1 }
+            if u < hi { e.uploadId = b.string(u..<hi) }
+            if let q = query {
+                queryValue(b, q, "digest=") { e.uploadDigest = Escapes.percent(b, $0) }
+                queryValue(b, q, "mount=") { e.mountDigest = Escapes.percent(b, $0) }
+                queryValue(b, q, "from=") { e.mountFrom = Escapes.percent(b, $0) }
+            }
+            return
+        }
+        if let m = lastMarker(b, "/blobs/", rest, hi) {
+            e.kind = .blob
+            e.repository = interner.intern(b, rest..<m)
+            if m + 7 < hi { e.reference = interner.intern(b, (m + 7)..<hi, maxLength: 128) }
+            return
+        }
+        if hi - rest > 10, b.matches("/tags/list", at: hi - 10) {
+            e.kind = .tags
+            e.repository = interner.intern(b, rest..<(hi - 10))
+            return
+        }
+        if let m = lastMarker(b, "/referrers/", rest, hi) {
+            e.kind = .other
+            e.repository = interner.intern(b, rest..<m)
+            e.reference = interner.intern(b, (m + 11)..<hi, maxLength: 128)
+            return
+        }
+        e.kind = .other
+    }
+
+    private static func classifyOther(
+        _ b: LineBytes, path: Range<Int>, query: Range<Int>?, into e: inout Event, interner: inout StringInterner
+    ) {
+        let lo = path.lowerBound, hi = path.upperBound
+        if b.matches("/service/token", at: lo) {
+            e.kind = .token
+            if let q = query {
+                queryValue(b, q, "account=") { e.user = Escapes.percent(b, $0) }
+                queryValue(b, q, "scope=") { r in
+                    let scope = Escapes.percent(b, r)
+                    e.fields["scope"] = scope
+                    // repository:<name>:<actions>
+                    if scope.hasPrefix("repository:") {
+                        let body = scope.dropFirst(11)
+                        if let colon = body.lastIndex(of: ":") {
+                            e.repository = String(body[..<colon])
+                            e.fields["scope.actions"] = String(body[body.index(after: colon)...])
+                        }
+                    }
+                }
+            }
+            return
+        }
+        if hi - lo == 1 || b.matches("/api/v2.0/ping", at: lo) || b.matches("/api/v2.0/health", at: lo)
+            || b.matches("/api/health", at: lo)
+        {
+            e.kind = .health
+            return
+        }
+        if b.matches("/api/", at: lo) || b.matches("/c/", at: lo) { e.kind = .api; return }
+        e.kind = .other
+    }
+
+    @inline(__always)
+    private static func lastMarker(_ b: LineBytes, _ marker: StaticString, _ lo: Int, _ hi: Int) -> Int? {
+        let n = marker.utf8CodeUnitCount
+        var i = hi - n
+        let first = marker.utf8Start[0]
+        while i > lo {
+            if b[i] == first, b.matches(marker, at: i) { return i }
+            i -= 1
+        }
+        return nil
+    }
+
+    /// Calls `body` with the range of the value of `key` (`digest=`) in the query `q`.
+    @inline(__always)
+    static func queryValue(_ b: LineBytes, _ q: Range<Int>, _ key: StaticString, _ body: (Range<Int>) -> Void) {
+        var i = q.lowerBound
+        let n = key.utf8CodeUnitCount
+        while i < q.upperBound {
+            let end = b.find(ASCII.ampersand, from: i, to: q.upperBound) ?? q.upperBound
+            if end - i >= n, b.matches(key, at: i) {
+                body((i + n)..<end)
+                return
+            }
+            i = end + 1
+        }
+    }
+}

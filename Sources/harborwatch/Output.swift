@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes bytes to a file descriptor, whole, retrying short writes.
+final class OutputBuffer {
+    let fd: Int32
+    init(fd: Int32) { self.fd = fd }
+
+    func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return  // a closed pipe: stop writing quietly
+                }
+                off += n
+            }
+        }
+    }
+
+    func flush() {}
+}
+
+/// stderr text.
+enum StandardError {
+    static func write(_ s: String) {
+        OutputBuffer(fd: 2).write(Array(s.utf8))
+    }
+}

@@ -1,0 +1,150 @@
+import Testing
+@testable import HarborWatch
+
+@Suite struct NginxAccessParserTests {
+    static let proxyLines: [(String, String, String, Int, Int64, RequestKind)] = [
+        (#"Sep 18 10:00:01 172.18.0.1 proxy[1043]: 10.20.30.40 - "GET /v2/ HTTP/1.1" 401 76 "-" "docker/24.0.7 go/go1.20.10 git-commit/311b9ff kernel/5.15.0-91-generic os/linux arch/amd64 UpstreamClient(Docker-Client/24.0.7 \x5C(linux\x5C))" 0.002 0.002 ."#,
+         "GET", "/v2/", 401, 76, .ping),
+        (#"Sep 18 10:00:01 172.18.0.1 proxy[1043]: 10.20.30.40 - "GET /service/token?account=alice&scope=repository%3Alibrary%2Fnginx%3Apull%2Cpush&service=harbor-registry HTTP/1.1" 200 1043 "-" "docker/24.0.7 go/go1.20.10 git-commit/311b9ff kernel/5.15.0-91-generic os/linux arch/amd64 UpstreamClient(Docker-Client/24.0.7 \x5C(linux\x5C))" 0.091 0.091 ."#,
+         "GET", "/service/token", 200, 1043, .token),
+        (#"Sep 18 10:00:03 172.18.0.1 proxy[1043]: 10.20.30.40 - "PATCH /v2/library/nginx/blobs/uploads/17ceae91-b124-4b35-a44c-065535dba420?_state=Qm9ndXNTdGF0ZVRva2VuRXhhbXBsZU9ubHk%3D HTTP/1.1" 202 0 "-" "docker/24.0.7 go/go1.20.10 git-commit/311b9ff kernel/5.15.0-91-generic os/linux arch/amd64 UpstreamClient(Docker-Client/24.0.7 \x5C(linux\x5C))" 1.874 1.874 ."#,
+         "PATCH", "/v2/library/nginx/blobs/uploads/17ceae91-b124-4b35-a44c-065535dba420", 202, 0, .upload),
+        (#"Sep 18 10:00:04 172.18.0.1 proxy[1043]: 10.20.30.40 - "PUT /v2/library/nginx/manifests/1.25 HTTP/1.1" 201 0 "-" "docker/24.0.7 go/go1.20.10 git-commit/311b9ff kernel/5.15.0-91-generic os/linux arch/amd64 UpstreamClient(Docker-Client/24.0.7 \x5C(linux\x5C))" 0.143 0.143 ."#,
+         "PUT", "/v2/library/nginx/manifests/1.25", 201, 0, .manifest),
+    ]
+
+    @Test(arguments: proxyLines)
+    func harborProxyDocExamples(line: String, method: String, path: String, status: Int, bytes: Int64, kind: RequestKind) {
+        let (r, e) = parseLine(line)
+        #expect(r == .event(count: 1))
+        #expect(e.component == .proxy)
+        #expect(e.format == .nginxAccess)
+        #expect(e.client == "10.20.30.40")
+        #expect(e.method == method)
+        #expect(e.path == path)
+        #expect(e.status == status)
+        #expect(e.bytes == bytes)
+        #expect(e.kind == kind)
+        #expect(e.userAgent == dockerUA)
+        #expect(e.proto == "HTTP/1.1")
+        #expect(e.referer == nil)
+        #expect(e.time > t("2024-09-18T10:00:00Z"))
+    }
+
+    @Test func tokenRequestNamesUserAndScope() {
+        let (_, e) = parseLine(Self.proxyLines[1].0)
+        #expect(e.user == "alice")
+        #expect(e.repository == "library/nginx")
+        #expect(e.fields["scope.actions"] == "pull,push")
+        #expect(e.requestTime == 0.091)
+        #expect(e.time == t("2024-09-18T10:00:01Z"))
+    }
+
+    @Test func uploadAndManifestViews() {
+        let (_, patch) = parseLine(Self.proxyLines[2].0)
+        #expect(patch.repository == "library/nginx")
+        #expect(patch.uploadId == "17ceae91-b124-4b35-a44c-065535dba420")
+        #expect(patch.query == "_state=Qm9ndXNTdGF0ZVRva2VuRXhhbXBsZU9ubHk%3D")
+        let (_, put) = parseLine(Self.proxyLines[3].0)
+        #expect(put.repository == "library/nginx")
+        #expect(put.reference == "1.25")
+    }
+
+    @Test func uploadPutDigestAndMount() {
+        let put = #"10.20.30.40 - "PUT /v2/team/app/blobs/uploads/abc?_state=x&digest=sha256%3A77ea HTTP/1.1" 201 0 "-" "ua" 0.010 0.010 ."#
+        let (_, e) = parseLine(put, hint: .proxy)
+        #expect(e.kind == .upload)
+        #expect(e.repository == "team/app")
+        #expect(e.uploadDigest == "sha256:77ea")
+        let mount = #"10.20.30.40 - "POST /v2/team/app/blobs/uploads/?mount=sha256%3Aaa&from=library%2Fbase HTTP/1.1" 201 0 "-" "ua" 0.010 0.010 ."#
+        let (_, m) = parseLine(mount, hint: .proxy)
+        #expect(m.mountDigest == "sha256:aa")
+        #expect(m.mountFrom == "library/base")
+        #expect(m.uploadId == nil)
+    }
+
+    @Test func pathPrefixBeforeV2() {
+        let line = #"172.18.0.6 - - [18/Sep/2024:02:41:07 +0000] "POST /registry/v2/team/payments/blobs/uploads/ HTTP/1.1" 401 87 "-" "ua" 0123456789abcdef0123456789abcdef"#
+        let (r, e) = parseLine(line, hint: .nginx)
+        #expect(r == .event(count: 1))
+        #expect(e.pathPrefix == "/registry")
+        #expect(e.kind == .upload)
+        #expect(e.repository == "team/payments")
+        #expect(e.requestId == "0123456789abcdef0123456789abcdef")
+        #expect(e.time == t("2024-09-18T02:41:07Z"))
+        #expect(e.user == nil)
+    }
+
+    @Test func helmVariantCarriesItsOwnTime() {
+        let line = #"[18/Sep/2024:10:00:01 +0800]:10.20.30.40 - "GET /v2/ HTTP/1.1" 401 76 "-" "curl/8.0" 0.002 0.002 ."#
+        let (r, e) = parseLine(line)
+        #expect(r == .event(count: 1))
+        #expect(e.time == t("2024-09-18T02:00:01Z"))
+        #expect(e.component == .nginx)
+    }
+
+    @Test(arguments: [("0.1, 0.2", 0.3), ("0.1 : 0.2", 0.3), ("-", nil), ("0.5", 0.5)] as [(String, Double?)])
+    func upstreamTimeLists(list: String, expected: Double?) {
+        let line = #"10.0.0.1 - "GET /v2/ HTTP/1.1" 502 0 "-" "ua" 1.000 "# + list + " ."
+        let (r, e) = parseLine(line, hint: .proxy)
+        #expect(r == .event(count: 1))
+        if let expected {
+            #expect(abs((e.upstreamTime ?? -1) - expected) < 1e-9)
+        } else {
+            #expect(e.upstreamTime == nil)
+        }
+    }
+
+    @Test func junkRequestIsKeptNotMalformed() {
+        let line = #"10.0.0.9 - "\x16\x03\x01\x02\x00\x01\x00\x01\xFC\x03\x03" 400 157 "-" "-" 0.001 - ."#
+        let (r, e) = parseLine(line, hint: .proxy)
+        #expect(r == .event(count: 1))
+        #expect(e.status == 400)
+        #expect(e.method == nil)
+        #expect(e.upstreamTime == nil)
+    }
+
+    @Test func customFormatFromDirective() throws {
+        let directive = """
+            log_format trace '$remote_addr $host [$time_iso8601] "$request" $status $bytes_sent '
+                             'rt=$request_time urt="$upstream_response_time" ua="$http_user_agent" '
+                             'id=$upstream_http_x_request_id up=$upstream_addr x=$ssl_protocol';
+            """
+        let f = try NginxLogFormat.parse(directive: directive)
+        #expect(f.name == "trace")
+        var o = ParseOptions()
+        o.nginxFormats = [f]
+        let line = #"10.1.1.1 hub-1.example.com [2024-09-18T10:00:01+08:00] "HEAD /v2/library/nginx/manifests/1.25 HTTP/1.1" 200 512 rt=0.004 urt="0.004" ua="containerd/v1.7.13" id=2c5d8f5f-ef4f-4250-94e3-ea273ac3284d up=172.18.0.6:8080 x=TLSv1.3"#
+        let (r, e) = parseLine(line, hint: .nginx, options: o)
+        #expect(r == .event(count: 1))
+        #expect(e.host == "hub-1.example.com")
+        #expect(e.time == t("2024-09-18T02:00:01Z"))
+        #expect(e.requestId == "2c5d8f5f-ef4f-4250-94e3-ea273ac3284d")
+        #expect(e.fields["upstream_http_x_request_id"] == "2c5d8f5f-ef4f-4250-94e3-ea273ac3284d")
+        #expect(e.upstreamAddr == "172.18.0.6:8080")
+        #expect(e.fields["ssl_protocol"] == "TLSv1.3")
+        #expect(e.bytes == 512)
+        #expect(e.kind == .manifest)
+    }
+
+    @Test func badDirectivesAreRefusedWithAReason() {
+        #expect(throws: NginxFormatError.self) { try NginxLogFormat.parse(directive: "log_format x '$remote_addr$status';") }
+        #expect(throws: NginxFormatError.self) { try NginxLogFormat.parse(directive: "log_format x 'no variables';") }
+        #expect(throws: NginxFormatError.self) { try NginxLogFormat.parse(directive: "log_format x escape=bogus '$status';") }
+        #expect(throws: NginxFormatError.self) { try NginxLogFormat.parse(directive: "log_format x '$status") }
+    }
+
+    @Test func msecTime() throws {
+        var o = ParseOptions()
+        o.nginxFormats = [try NginxLogFormat.parse(directive: #"$msec $remote_addr "$request" $status"#)]
+        let (r, e) = parseLine(#"1726653601.250 10.0.0.1 "GET /v2/ HTTP/1.1" 401"#, hint: .nginx, options: o)
+        #expect(r == .event(count: 1))
+        #expect(e.time == t("2024-09-18T10:00:01.25Z"))
+    }
+
+    @Test func truncatedLineIsMalformed() {
+        let cut = String(Self.proxyLines[0].0.prefix(150))
+        let (r, _) = parseLine(cut)
+        #expect(r == .malformed(.nginx))
+    }
+}

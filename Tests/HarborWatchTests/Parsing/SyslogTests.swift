@@ -1,0 +1,73 @@
+import Testing
+@testable import HarborWatch
+
+@Suite struct SyslogTests {
+    @Test func spacePaddedDay() {
+        let (r, e) = parseLine(#"Sep  8 09:05:17 172.18.0.1 registry[1043]: 172.18.0.6 - - [08/Sep/2024:09:05:16 +0000] "GET / HTTP/1.1" 200 0 "" "curl/8.0""#)
+        #expect(r == .event(count: 1))
+        #expect(e.kind == .health)
+        #expect(e.time == t("2024-09-08T09:05:16Z"))
+    }
+
+    @Test func prefixZoneAppliesToNginxLines() {
+        let (_, e) = parseLine(#"Sep 18 10:00:01 172.18.0.1 proxy[1043]: 10.0.0.1 - "GET /v2/ HTTP/1.1" 401 76 "-" "ua" 0.001 0.001 ."#, zone: .fixed(8 * 3600))
+        #expect(e.time == t("2024-09-18T02:00:01Z"))
+        let (_, n) = parseLine(#"Jan  2 10:00:01 h proxy[1]: 10.0.0.1 - "GET /v2/ HTTP/1.1" 401 76 "-" "ua" 0.001 0.001 ."#, zone: .named("America/New_York"))
+        #expect(n.time == t("2024-01-02T15:00:01Z"))
+    }
+
+    @Test func messageRepeated() {
+        let (r, e) = parseLine(#"Sep 18 10:00:01 172.18.0.1 proxy[1043]: message repeated 3 times: [ 127.0.0.1 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - .]"#)
+        #expect(r == .event(count: 3))
+        #expect(e.status == 308)
+    }
+
+    @Test func otherComponentsAreSkipped() {
+        let (r, _) = parseLine("Sep 18 10:00:01 172.18.0.1 postgresql[1043]: LOG:  checkpoint starting: time")
+        #expect(r == .skip(.otherComponent))
+    }
+
+    @Test func garbledPrefixInAWrappedSourceIsMalformed() {
+        var p = LineParser(options: ParseOptions(), componentHint: .core, clock: SyslogClock(year: 2024, reference: nil, zone: .fixed(0)))
+        _ = parseLine("Sep 18 10:00:00 172.18.0.1 core[1043]: 2024-09-18T10:00:00Z [INFO] [/core/main.go:182]: ok", with: &p)
+        let (r, _) = parseLine("Sep 3x 10:00:00 172.18.0.1 core[1043]: 2024-09-18T10:00:00Z [INFO] [/core/main.go:182]: ok", with: &p)
+        #expect(r == .malformed(.badSyslogPrefix))
+        let (b, _) = parseLine("\u{0}\u{0}\u{1}junk\u{0}", with: &p)
+        #expect(b == .malformed(.binary))
+    }
+
+    @Test func highPrecisionPrefix() {
+        let (r, e) = parseLine(#"2024-09-18T10:00:01.500+08:00 hub-1 proxy[1043]: 10.0.0.1 - "GET /v2/ HTTP/1.1" 401 76 "-" "ua" 0.001 0.001 ."#)
+        #expect(r == .event(count: 1))
+        #expect(e.time == t("2024-09-18T02:00:01.5Z"))
+    }
+
+    @Test func yearFromReferenceAndRollover() {
+        var clock = SyslogClock(year: nil, reference: t("2025-01-01T05:00:00Z"), zone: .fixed(0))
+        let dec = SyslogPrefix(month: 12, day: 31, secondOfDay: 86_399, absolute: nil, host: 0..<0, tag: 0..<0, payload: 0)
+        let jan = SyslogPrefix(month: 1, day: 1, secondOfDay: 1, absolute: nil, host: 0..<0, tag: 0..<0, payload: 0)
+        #expect(clock.nanos(dec) == t("2024-12-31T23:59:59Z"))
+        #expect(clock.nanos(jan) == t("2025-01-01T00:00:01Z"))
+        #expect(clock.nanos(jan) == t("2025-01-01T00:00:01Z"))
+        var fixed = SyslogClock(year: 2020, reference: nil, zone: .fixed(0))
+        #expect(fixed.nanos(dec) == t("2020-12-31T23:59:59Z"))
+        #expect(fixed.nanos(jan) == t("2021-01-01T00:00:01Z"))
+        #expect(fixed.nanos(jan) == t("2021-01-01T00:00:01Z"))
+    }
+
+    @Test(arguments: [("UTC", SyslogZone.fixed(0)), ("+08:00", .fixed(28800)), ("-0500", .fixed(-18000)), ("+8", .fixed(28800)), ("Asia/Shanghai", .named("Asia/Shanghai"))])
+    func zones(text: String, zone: SyslogZone) {
+        #expect(SyslogZone(text) == zone)
+    }
+
+    @Test func badZone() {
+        #expect(SyslogZone("Mars/Base") == nil)
+        #expect(SyslogZone("+25:00") == nil)
+    }
+
+    @Test func timestampsRoundTrip() {
+        #expect(Timestamps.format(t("2024-09-18T10:00:01.298269790Z")) == "2024-09-18T10:00:01.298269790Z")
+        #expect(Timestamps.format(t("2024-02-29T00:00:00Z")) == "2024-02-29T00:00:00Z")
+        #expect(Timestamps.format(t("1999-12-31T23:59:59.5Z")) == "1999-12-31T23:59:59.500Z")
+    }
+}

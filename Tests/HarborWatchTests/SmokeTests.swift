@@ -1,0 +1,6 @@
+import Testing
+@testable import HarborWatch
+
+@Test func versionIsSet() {
+    #expect(!HarborWatch.version.isEmpty)
+}
