@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Runs a `GzipDecoder` on its own thread, handing inflated chunks over through a small ring of buffers.
@@ -29,11 +29,13 @@ final class GzipPump: @unchecked Sendable {
         let pump = GzipPump(decoder, chunkSize: chunkSize, bufferCount: bufferCount)
         var thread = pthread_t()
         let context = Unmanaged.passRetained(pump).toOpaque()
-        let status = pthread_create(&thread, nil, { context in
-            guard let context else { return nil }
-            Unmanaged<GzipPump>.fromOpaque(context).takeRetainedValue().produce()
-            return nil
-        }, context)
+        let status = pthread_create(
+            &thread, nil,
+            { context in
+                guard let context else { return nil }
+                Unmanaged<GzipPump>.fromOpaque(context).takeRetainedValue().produce()
+                return nil
+            }, context)
         guard status == 0 else {
             Unmanaged<GzipPump>.fromOpaque(context).release()
             return nil

@@ -96,23 +96,31 @@ public struct InputResolver: Sendable {
         return kept
     }
 
-    /// Rotated sets: members grouped by site, directory and live name, oldest first.
+    /// Rotated sets: members grouped by site, directory (compared by real path) and live name, oldest first.
     func group(_ candidates: [Candidate]) -> [ResolvedSource] {
         struct Key: Hashable {
             var site: String
-            var name: String
+            var directory: String
+            var base: String
         }
+        var realDirectories: [String: String] = [:]
+        var names: [Key: String] = [:]
         var members: [Key: [(path: String, order: (Int, Int, String))]] = [:]
         for candidate in candidates {
+            let directory = PathText.directory(of: candidate.path)
+            if realDirectories[directory] == nil {
+                realDirectories[directory] = FileSystemProbe.realPath(directory.isEmpty ? "." : directory) ?? directory
+            }
             let fileName = LogFileName(PathText.fileName(of: candidate.path))
-            let name = PathText.join(PathText.directory(of: candidate.path), fileName.base)
-            members[Key(site: candidate.site, name: name), default: []].append((candidate.path, fileName.order))
+            let key = Key(site: candidate.site, directory: realDirectories[directory] ?? directory, base: fileName.base)
+            if names[key] == nil { names[key] = PathText.join(directory, fileName.base) }
+            members[key, default: []].append((candidate.path, fileName.order))
         }
         return members.map { key, files in
             let ordered = files.sorted { $0.order != $1.order ? $0.order < $1.order : $0.path < $1.path }
             return ResolvedSource(
-                site: key.site, componentHint: Component(logFileName: PathText.fileName(of: key.name)),
-                files: ordered.map(\.path), name: key.name)
+                site: key.site, componentHint: Component(logFileName: key.base),
+                files: ordered.map(\.path), name: names[key] ?? key.base)
         }
     }
 }

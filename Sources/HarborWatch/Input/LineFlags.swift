@@ -1,5 +1,6 @@
 /// What the `LineFramer` had to do to a line.
 public struct LineFlags: OptionSet, Sendable, Hashable {
+    /// The flags as bits.
     public let rawValue: UInt8
 
     /// A flag set from its raw bits.

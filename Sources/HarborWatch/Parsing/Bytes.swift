@@ -34,6 +34,17 @@ extension UnsafeBufferPointer where Element == UInt8 {
         return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
     }
 
+    /// Index of the last `byte` in `from..<to`, or nil.
+    @inline(__always)
+    func findLast(_ byte: UInt8, from: Int, to: Int) -> Int? {
+        var i = to - 1
+        while i >= from {
+            if self[i] == byte { return i }
+            i -= 1
+        }
+        return nil
+    }
+
     /// Index of the first occurrence of `needle` in `from..<to`, or nil.
     func find(_ needle: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
         let n = needle.count

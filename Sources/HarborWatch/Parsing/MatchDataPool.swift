@@ -1,11 +1,11 @@
 import CPCRE2
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reusable PCRE2 match data blocks for one pattern, so a match allocates nothing in the common case.

@@ -90,7 +90,9 @@ public struct NginxAccessParser: Sendable {
     @inline(__always)
     private func interned(_ b: LineBytes, _ r: Range<Int>, _ interner: inout StringInterner) -> String? {
         if r.isEmpty || (r.count == 1 && b[r.lowerBound] == ASCII.dash) { return nil }
-        if b.containsBackslash(r) { return text(b, r) }
+        if b.containsBackslash(r) {
+            return interner.intern(b, r) { bytes, range in text(bytes, range) ?? "" }
+        }
         return interner.intern(b, r)
     }
 
@@ -162,15 +164,27 @@ public struct NginxAccessParser: Sendable {
             e.kind = .other
             return
         }
-        e.method = interner.intern(b, r.lowerBound..<sp1)
+        e.method = Self.method(b, r.lowerBound..<sp1) ?? interner.intern(b, r.lowerBound..<sp1)
         var targetEnd = r.upperBound
         var j = r.upperBound - 1
         while j > sp1, b[j] != ASCII.space { j -= 1 }
         if j > sp1, b.matches("HTTP/", at: j + 1) {
-            e.proto = interner.intern(b, (j + 1)..<r.upperBound)
+            e.proto = r.upperBound - j - 1 == 8 && b.matches("HTTP/1.1", at: j + 1) ? "HTTP/1.1" : interner.intern(b, (j + 1)..<r.upperBound)
             targetEnd = j
         }
         target(b, (sp1 + 1)..<targetEnd, into: &e, interner: &interner)
+    }
+
+    /// The common methods as static strings (no lookup, no allocation).
+    @inline(__always)
+    static func method(_ b: LineBytes, _ r: Range<Int>) -> String? {
+        switch r.count {
+        case 3: return b.matches("GET", at: r.lowerBound) ? "GET" : b.matches("PUT", at: r.lowerBound) ? "PUT" : nil
+        case 4: return b.matches("HEAD", at: r.lowerBound) ? "HEAD" : b.matches("POST", at: r.lowerBound) ? "POST" : nil
+        case 5: return b.matches("PATCH", at: r.lowerBound) ? "PATCH" : nil
+        case 6: return b.matches("DELETE", at: r.lowerBound) ? "DELETE" : nil
+        default: return nil
+        }
     }
 
     private func target(_ b: LineBytes, _ r: Range<Int>, into e: inout Event, interner: inout StringInterner) {

@@ -74,7 +74,7 @@ public struct NginxLogFormat: Sendable, Equatable {
             if k > 0, case .literal(let prev) = segs[k - 1], let last = prev.last, last == 0x22 || last == 0x5B || last == 0x27 {
                 return false
             }
-            return k + 1 < segs.count  // the last variable runs to the end of the line
+            return true
         }
     }
 

@@ -14,6 +14,8 @@ public final class PCRE2Regex: @unchecked Sendable {
     public let pattern: String
     /// The number of capturing groups.
     public let groupCount: Int
+    /// True when PCRE2's JIT compiled the pattern (matching then runs machine code; the depth limit does not apply).
+    public let isJITCompiled: Bool
     private let code: OpaquePointer
     private let context: OpaquePointer
     private let pool: MatchDataPool
@@ -27,19 +29,18 @@ public final class PCRE2Regex: @unchecked Sendable {
         if caseInsensitive { options |= UInt32(PCRE2_CASELESS) }
         var errorCode: Int32 = 0
         var errorOffset = 0
-        let compiled = pattern.utf8.withContiguousStorageIfAvailable { bytes in
-            pcre2_compile_8(bytes.baseAddress, bytes.count, options, &errorCode, &errorOffset, nil)
-        } ?? Array(pattern.utf8).withUnsafeBufferPointer { bytes in
+        var utf8Pattern = pattern
+        let compiled = utf8Pattern.withUTF8 { bytes in
             pcre2_compile_8(bytes.baseAddress, bytes.count, options, &errorCode, &errorOffset, nil)
         }
         guard let compiled else {
-            throw RegexError(pattern: pattern, message: Self.message(for: errorCode), offset: Int(errorOffset))
+            throw RegexError(pattern: pattern, message: Self.message(for: errorCode), offset: errorOffset)
         }
         guard let context = pcre2_match_context_create_8(nil) else {
             pcre2_code_free_8(compiled)
             throw RegexError(pattern: pattern, message: "out of memory", offset: 0)
         }
-        _ = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE))
+        isJITCompiled = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
         pcre2_set_match_limit_8(context, matchLimit)
         pcre2_set_depth_limit_8(context, depthLimit)
         var captures: UInt32 = 0
@@ -76,7 +77,8 @@ public final class PCRE2Regex: @unchecked Sendable {
             run(bytes) { ovector, pairs in
                 (0...groupCount).map { group -> String? in
                     guard group < pairs else { return nil }
-                    let start = ovector[2 * group], end = ovector[2 * group + 1]
+                    let start = ovector[2 * group]
+                    let end = ovector[2 * group + 1]
                     guard start != Self.unset, start <= end else { return nil }
                     return String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(start)..<Int(end)]), as: UTF8.self)
                 }

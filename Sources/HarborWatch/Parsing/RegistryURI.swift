@@ -29,42 +29,40 @@ public enum RegistryURI {
         let rest = min(v2 + 4, hi)
         if rest >= hi { e.kind = .ping; return }
         if b.matches("_catalog", at: rest) { e.kind = .catalog; return }
-        // Search from the end for the markers, so that repository names may hold anything.
-        if let m = lastMarker(b, "/manifests/", rest, hi) {
-            e.kind = .manifest
-            e.repository = interner.intern(b, rest..<m)
-            if m + 11 < hi { e.reference = interner.intern(b, (m + 11)..<hi, maxLength: 128) }
-            return
-        }
-        if let m = lastMarker(b, "/blobs/uploads", rest, hi) {
-            e.kind = .upload
-            e.repository = interner.intern(b, rest..<m)
-            var u = m + 14
-            if u < hi, b[u] == ASCII.slash { u += 1 }
-            if u < hi { e.uploadId = b.string(u..<hi) }
-            if let q = query {
-                queryValue(b, q, "digest=") { e.uploadDigest = Escapes.percent(b, $0) }
-                queryValue(b, q, "mount=") { e.mountDigest = Escapes.percent(b, $0) }
-                queryValue(b, q, "from=") { e.mountFrom = Escapes.percent(b, $0) }
+        // The route is decided by the segments before the last one, so repository names may hold anything.
+        let last = b.findLast(ASCII.slash, from: rest, to: hi) ?? (rest - 1)
+        if last >= rest {
+            if last - rest >= 10, b.matches("/manifests", at: last - 10) {
+                e.kind = .manifest
+                e.repository = interner.intern(b, rest..<(last - 10))
+                if last + 1 < hi { e.reference = interner.intern(b, (last + 1)..<hi, maxLength: 128) }
+                return
             }
-            return
-        }
-        if let m = lastMarker(b, "/blobs/", rest, hi) {
-            e.kind = .blob
-            e.repository = interner.intern(b, rest..<m)
-            if m + 7 < hi { e.reference = interner.intern(b, (m + 7)..<hi, maxLength: 128) }
-            return
-        }
-        if hi - rest > 10, b.matches("/tags/list", at: hi - 10) {
-            e.kind = .tags
-            e.repository = interner.intern(b, rest..<(hi - 10))
-            return
-        }
-        if let m = lastMarker(b, "/referrers/", rest, hi) {
-            e.kind = .other
-            e.repository = interner.intern(b, rest..<m)
-            e.reference = interner.intern(b, (m + 11)..<hi, maxLength: 128)
-            return
+            if last - rest >= 14, b.matches("/blobs/uploads", at: last - 14) {
+                upload(b, repo: rest..<(last - 14), id: (last + 1)..<hi, query: query, into: &e, interner: &interner)
+                return
+            }
+            if last - rest >= 6, b.matches("/blobs", at: last - 6) {
+                if last + 1 < hi, hi - last - 1 == 7, b.matches("uploads", at: last + 1) {
+                    upload(b, repo: rest..<(last - 6), id: hi..<hi, query: query, into: &e, interner: &interner)
+                    return
+                }
+                e.kind = .blob
+                e.repository = interner.intern(b, rest..<(last - 6))
+                if last + 1 < hi { e.reference = interner.intern(b, (last + 1)..<hi, maxLength: 128) }
+                return
+            }
+            if last - rest >= 5, hi - last == 5, b.matches("/tags/list", at: last - 5) {
+                e.kind = .tags
+                e.repository = interner.intern(b, rest..<(last - 5))
+                return
+            }
+            if last - rest >= 10, b.matches("/referrers", at: last - 10) {
+                e.kind = .other
+                e.repository = interner.intern(b, rest..<(last - 10))
+                if last + 1 < hi { e.reference = interner.intern(b, (last + 1)..<hi, maxLength: 128) }
+                return
+            }
         }
         e.kind = .other
     }
@@ -102,16 +100,17 @@ public enum RegistryURI {
         e.kind = .other
     }
 
-    @inline(__always)
-    private static func lastMarker(_ b: LineBytes, _ marker: StaticString, _ lo: Int, _ hi: Int) -> Int? {
-        let n = marker.utf8CodeUnitCount
-        var i = hi - n
-        let first = marker.utf8Start[0]
-        while i > lo {
-            if b[i] == first, b.matches(marker, at: i) { return i }
-            i -= 1
+    private static func upload(
+        _ b: LineBytes, repo: Range<Int>, id: Range<Int>, query: Range<Int>?, into e: inout Event, interner: inout StringInterner
+    ) {
+        e.kind = .upload
+        e.repository = interner.intern(b, repo)
+        if !id.isEmpty { e.uploadId = b.string(id) }
+        if let q = query {
+            queryValue(b, q, "digest=") { e.uploadDigest = Escapes.percent(b, $0) }
+            queryValue(b, q, "mount=") { e.mountDigest = Escapes.percent(b, $0) }
+            queryValue(b, q, "from=") { e.mountFrom = Escapes.percent(b, $0) }
         }
-        return nil
     }
 
     /// Calls `body` with the range of the value of `key` (`digest=`) in the query `q`.

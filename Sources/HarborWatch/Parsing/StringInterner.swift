@@ -1,15 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Turns repeated byte strings (clients, user agents, repositories) into shared `String`s.
 ///
 /// A lookup hashes the bytes and compares them with the stored copy, so a value seen before
 /// costs no allocation. The table is bounded: when it fills up it starts afresh, which keeps
 /// memory flat on inputs with millions of distinct values.
 public struct StringInterner {
-    private var keys: [[UInt8]]
-    private var values: [String]
-    private var hashes: [UInt64]
+    private struct Entry {
+        var hash: UInt64
+        var start: Int32
+        var length: Int32
+    }
+
+    private var entries: [Entry] = []
+    private var values: [String] = []
+    private var arena: [UInt8] = []
     private var slots: [Int32]
-    private var mask: Int
+    private let mask: Int
     private let capacity: Int
+    private let arenaLimit: Int
 
     /// A table holding up to `capacity` distinct strings at a time.
     public init(capacity: Int = 16_384) {
@@ -18,50 +31,58 @@ public struct StringInterner {
         while size < capacity * 2 { size <<= 1 }
         slots = Array(repeating: -1, count: size)
         mask = size - 1
-        keys = []; values = []; hashes = []
-        keys.reserveCapacity(capacity); values.reserveCapacity(capacity); hashes.reserveCapacity(capacity)
+        arenaLimit = capacity * 128
+        entries.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
     }
 
     /// The shared string for `bytes[r]`; strings longer than `maxLength` are not kept.
+    @inline(__always)
     public mutating func intern(_ bytes: LineBytes, _ r: Range<Int>, maxLength: Int = 512) -> String {
+        intern(bytes, r, maxLength: maxLength) { $0.string($1) }
+    }
+
+    /// The shared result of `make(bytes, r)`, computed once per distinct byte string (e.g. decoding escapes).
+    @inline(__always)
+    public mutating func intern(
+        _ bytes: LineBytes, _ r: Range<Int>, maxLength: Int = 512, _ make: (LineBytes, Range<Int>) -> String
+    ) -> String {
         let n = r.count
         if n == 0 { return "" }
-        if n > maxLength { return bytes.string(r) }
+        if n > maxLength { return make(bytes, r) }
         let h = Self.hash(bytes, r)
         var slot = Int(truncatingIfNeeded: h) & mask
+        let src = bytes.baseAddress! + r.lowerBound
         while true {
             let idx = Int(slots[slot])
             if idx < 0 { break }
-            if hashes[idx] == h, keys[idx].count == n, Self.equal(keys[idx], bytes, r) { return values[idx] }
+            let entry = entries[idx]
+            if entry.hash == h, Int(entry.length) == n {
+                let same = arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(entry.start), src, n) == 0 }
+                if same { return values[idx] }
+            }
             slot = (slot + 1) & mask
         }
-        if keys.count >= capacity {
+        if entries.count >= capacity || arena.count + n > arenaLimit {
             reset()
-            return intern(bytes, r, maxLength: maxLength)
+            return intern(bytes, r, maxLength: maxLength, make)
         }
-        let s = bytes.string(r)
-        slots[slot] = Int32(keys.count)
-        keys.append(Array(UnsafeBufferPointer(rebasing: bytes[r])))
+        let s = make(bytes, r)
+        slots[slot] = Int32(entries.count)
+        entries.append(Entry(hash: h, start: Int32(arena.count), length: Int32(n)))
+        arena.append(contentsOf: UnsafeBufferPointer(start: src, count: n))
         values.append(s)
-        hashes.append(h)
         return s
     }
 
     /// How many strings the table holds.
-    public var count: Int { keys.count }
+    public var count: Int { entries.count }
 
     private mutating func reset() {
         for i in slots.indices { slots[i] = -1 }
-        keys.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
-        hashes.removeAll(keepingCapacity: true)
-    }
-
-    @inline(__always)
-    private static func equal(_ key: [UInt8], _ bytes: LineBytes, _ r: Range<Int>) -> Bool {
-        key.withUnsafeBufferPointer { k in
-            memcmp(k.baseAddress!, bytes.baseAddress! + r.lowerBound, r.count) == 0
-        }
+        arena.removeAll(keepingCapacity: true)
     }
 
     @inline(__always)
@@ -82,9 +103,3 @@ public struct StringInterner {
         return h ^ (h >> 29)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
