@@ -28,92 +28,19 @@ public struct SourceRunner {
         self.options = options
     }
 
+    /// A cursor that pulls the source's events one at a time.
+    public func cursor() -> SourceCursor {
+        SourceCursor(source: source, options: options, maxSamples: maxSamples) { file in
+            let probe = self.source.isStdin ? nil : (self.probes[file] ?? ClockProbe.probe(path: file, options: self.options, hint: self.source.componentHint))
+            return (self.clock(for: file, probe: probe), probe?.wrapped ?? false)
+        }
+    }
+
     /// Reads the source, calling `emit` for each event in file order; returns its stats.
     public func run(_ emit: (inout Event) -> Void) -> SourceStats {
-        var stats = SourceStats(name: source.name, site: source.site, component: source.componentHint ?? .unknown)
-        var parser = LineParser(options: options, componentHint: source.componentHint, clock: clock(for: nil, probe: nil))
-        var pending = Event()
-        var hasPending = false
-
-        func flushPending() {
-            if hasPending {
-                emit(&pending)
-                hasPending = false
-            }
-        }
-
-        for file in source.files {
-            let probe = source.isStdin ? nil : (probes[file] ?? ClockProbe.probe(path: file, options: options, hint: source.componentHint))
-            parser.clock = clock(for: file, probe: probe)
-            parser.wrapped = probe?.wrapped ?? false
-            parser.jobIdFromFile = Self.jobId(fromPath: file)
-            let reader: ChunkReader
-            do {
-                reader = try ChunkReader(path: file)
-            } catch {
-                stats.errors.append(error)
-                continue
-            }
-            stats.files.append(file)
-            var framer = LineFramer(maxLineLength: options.maxLineLength)
-            var lineNo = 0
-            let site = source.site
-            let fileName = file
-
-            func handle(_ line: UnsafeBufferPointer<UInt8>, _ flags: LineFlags) {
-                lineNo += 1
-                stats.lines += 1
-                if flags.contains(.truncated) { stats.truncated += 1 }
-                var e = Event()
-                e.site = site
-                e.file = fileName
-                e.line = lineNo
-                switch parser.parse(line, into: &e) {
-                case .event(let count):
-                    stats.events += count
-                    if e.format == .harborText || e.format == .registryLogrus {
-                        flushPending()
-                        if count > 1 { for _ in 1..<count { var copy = e; emit(&copy) } }
-                        pending = e
-                        hasPending = true
-                    } else {
-                        flushPending()
-                        for _ in 1..<count { var copy = e; emit(&copy) }
-                        emit(&e)
-                    }
-                case .skip(let reason):
-                    stats.skipped[reason, default: 0] += 1
-                case .malformed(let reason):
-                    stats.malformed[reason, default: 0] += 1
-                    if stats.malformedSamples.count < maxSamples {
-                        let why = flags.contains(.truncated) ? "\(reason.rawValue) (line cut at \(options.maxLineLength) bytes)" : reason.rawValue
-                        stats.malformedSamples.append(LineIssue(file: fileName, line: lineNo, reason: why))
-                    }
-                case .continuation(let r):
-                    if hasPending {
-                        stats.continuations += 1
-                        let text = Escapes.mayHaveRsyslogEscape(line, r) ? Escapes.rsyslog(line, r) : line.string(r)
-                        pending.message = (pending.message ?? "") + "\n" + text
-                    } else {
-                        stats.malformed[.orphanContinuation, default: 0] += 1
-                        if stats.malformedSamples.count < maxSamples {
-                            stats.malformedSamples.append(LineIssue(file: fileName, line: lineNo, reason: MalformedReason.orphanContinuation.rawValue))
-                        }
-                    }
-                }
-            }
-
-            while let chunk = reader.next() {
-                framer.feed(chunk, handle)
-            }
-            framer.finish(handle)
-            flushPending()
-            stats.warnings += reader.warnings
-        }
-        flushPending()
-        for (k, v) in parser.formatCounts { stats.formats[k, default: 0] += v }
-        if stats.component == .unknown, let top = Self.dominantComponent(stats.formats) { stats.component = top }
-        return stats
+        let c = cursor()
+        while var e = c.next() { emit(&e) }
+        return c.stats
     }
 
     private func clock(for file: String?, probe: ClockProbe?) -> SyslogClock {
@@ -137,10 +64,4 @@ public struct SourceRunner {
         return stem
     }
 
-    private static func dominantComponent(_ formats: [String: Int]) -> Component? {
-        guard let top = formats.max(by: { $0.value < $1.value })?.key else { return nil }
-        if top.hasPrefix("nginx") { return .nginx }
-        if top.hasPrefix("registry") { return .registry }
-        return nil
-    }
 }
