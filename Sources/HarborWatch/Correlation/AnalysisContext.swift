@@ -1,0 +1,98 @@
+/// What every detector may ask about the run: the sites' roles, which component is each site's
+/// front door, the current event time, and what each site had of every artifact.
+public final class AnalysisContext {
+    /// The primary site (replication source).
+    public let primary: String
+    /// All sites, primary first.
+    public let sites: [String]
+    /// The newest event time seen so far (the stream's clock).
+    public private(set) var now: Int64 = .min
+    /// The first event time seen.
+    public private(set) var start: Int64 = .max
+    /// Cross-site artifact knowledge.
+    public let book: ArtifactBook
+    private let front: [String: Set<Component>]
+
+    /// A context for `sites`; `front[site]` names the components whose lines are the clients' view.
+    public init(primary: String, sites: [String], front: [String: Set<Component>], retentionNanos: Int64) {
+        self.primary = primary
+        self.sites = [primary] + sites.filter { $0 != primary }
+        self.front = front
+        book = ArtifactBook(retention: retentionNanos)
+    }
+
+    /// True when `site` is a secondary site.
+    @inline(__always)
+    public func isSecondary(_ site: String) -> Bool { site != primary }
+
+    /// True when `e` is a client request as the site's front door logged it (one line per request).
+    @inline(__always)
+    public func isFront(_ e: Event) -> Bool {
+        guard e.status != 0, e.method != nil else { return false }
+        let set = front[e.site] ?? [.proxy, .nginx]
+        if e.component == .registry { return set.contains(.registry) && e.format == .registryLogrus }
+        return set.contains(e.component) && (e.format == .nginxAccess)
+    }
+
+    /// Moves the clock forward.
+    @inline(__always)
+    func advance(_ t: Int64) {
+        if t > now { now = t }
+        if t < start && t != 0 { start = t }
+    }
+}
+
+/// What each site had of each artifact (`repository@tag` or `repository@digest`), and since when.
+///
+/// Entries expire in event time after `retention`, so memory stays bounded on endless input.
+public final class ArtifactBook {
+    /// How a site came to have an artifact.
+    public enum How: String, Sendable { case pushed, replicated, served }
+
+    /// One site's knowledge of one artifact.
+    public struct Entry: Sendable {
+        /// First time the site had it.
+        public var since: Int64
+        /// How.
+        public var how: How
+        /// Last time it was seen (for expiry).
+        public var lastSeen: Int64
+    }
+
+    private var entries: [String: [String: Entry]] = [:]
+    private let retention: Int64
+    private var sinceSweep = 0
+    /// Entries dropped by expiry.
+    public private(set) var expired = 0
+
+    init(retention: Int64) { self.retention = retention }
+
+    /// What `site` had of `key` (nil: nothing known).
+    public func entry(_ site: String, _ key: String) -> Entry? { entries[site]?[key] }
+
+    /// Records that `site` had `key` at `time`.
+    func record(_ site: String, _ key: String, at time: Int64, how: How) {
+        if var e = entries[site]?[key] {
+            e.lastSeen = max(e.lastSeen, time)
+            entries[site]![key] = e
+        } else {
+            entries[site, default: [:]][key] = Entry(since: time, how: how, lastSeen: time)
+        }
+    }
+
+    /// Drops entries not seen for `retention` (checked every few thousand calls).
+    func sweep(now: Int64) {
+        sinceSweep += 1
+        guard sinceSweep >= 50_000 else { return }
+        sinceSweep = 0
+        let horizon = now - retention
+        for site in entries.keys {
+            let before = entries[site]!.count
+            entries[site] = entries[site]!.filter { $0.value.lastSeen >= horizon }
+            expired += before - entries[site]!.count
+        }
+    }
+
+    /// Entries held now.
+    public var count: Int { entries.values.reduce(0) { $0 + $1.count } }
+}

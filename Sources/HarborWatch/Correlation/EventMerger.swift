@@ -1,0 +1,144 @@
+/// Merges the events of many sources into one stream in event-time order.
+///
+/// Each source is nearly ordered (a registry access line carries the request's start, nginx lines
+/// whole seconds), so each goes through a reorder buffer that holds events until the source's
+/// newest time has moved `allowedLateness` past them; a k-way merge over the buffers' heads then
+/// yields the global order. An event later than that is still passed on, and counted as late.
+/// Ties keep source order, so the same input always gives the same order.
+public final class EventMerger {
+    /// Events that arrived later than the allowed lateness (used all the same).
+    public private(set) var lateEvents = 0
+    /// Events handed out.
+    public private(set) var merged = 0
+
+    private let cursors: [SourceCursor]
+    private let lateness: Int64
+    private let offsets: [Int64]
+    private var buffers: [ReorderBuffer]
+    private var exhausted: [Bool]
+    private var heap: [(time: Int64, source: Int, seq: Int)] = []
+    private var seq = 0
+
+    /// A merger over `cursors`; `offsets[i]` (ns) is added to the times of source i (clock skew).
+    public init(cursors: [SourceCursor], allowedLatenessNanos: Int64, offsets: [Int64]? = nil) {
+        self.cursors = cursors
+        lateness = allowedLatenessNanos
+        self.offsets = offsets ?? Array(repeating: 0, count: cursors.count)
+        buffers = Array(repeating: ReorderBuffer(), count: cursors.count)
+        exhausted = Array(repeating: false, count: cursors.count)
+        for i in cursors.indices { fill(i) }
+    }
+
+    /// The stats of every source so far.
+    public var stats: [SourceStats] { cursors.map(\.stats) }
+
+    /// The next event in time order, or nil when all sources are exhausted.
+    public func next() -> Event? {
+        guard let top = popHeap() else { return nil }
+        let i = top.source
+        let e = buffers[i].popFirst()
+        fill(i)
+        merged += 1
+        return e
+    }
+
+    /// Pulls from source `i` until its buffer's oldest event is safe to release, then pushes that head.
+    private func fill(_ i: Int) {
+        guard !buffers[i].headInHeap else { return }
+        while !exhausted[i] {
+            if let oldest = buffers[i].minTime, buffers[i].maxTime - oldest >= lateness { break }
+            guard var e = cursors[i].next() else { exhausted[i] = true; break }
+            e.time &+= offsets[i]
+            if e.time < buffers[i].released { lateEvents += 1 }
+            buffers[i].insert(e, seq: seq)
+            seq += 1
+        }
+        if let t = buffers[i].minTime {
+            pushHeap((t, i, buffers[i].minSeq))
+            buffers[i].headInHeap = true
+        }
+    }
+
+    private func less(_ a: (time: Int64, source: Int, seq: Int), _ b: (time: Int64, source: Int, seq: Int)) -> Bool {
+        a.time != b.time ? a.time < b.time : (a.source != b.source ? a.source < b.source : a.seq < b.seq)
+    }
+
+    private func pushHeap(_ x: (time: Int64, source: Int, seq: Int)) {
+        heap.append(x)
+        var c = heap.count - 1
+        while c > 0 {
+            let p = (c - 1) / 2
+            guard less(heap[c], heap[p]) else { break }
+            heap.swapAt(c, p)
+            c = p
+        }
+    }
+
+    private func popHeap() -> (time: Int64, source: Int, seq: Int)? {
+        guard !heap.isEmpty else { return nil }
+        let top = heap[0]
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            var p = 0
+            while true {
+                let l = 2 * p + 1, r = l + 1
+                var m = p
+                if l < heap.count, less(heap[l], heap[m]) { m = l }
+                if r < heap.count, less(heap[r], heap[m]) { m = r }
+                if m == p { break }
+                heap.swapAt(p, m)
+                p = m
+            }
+        }
+        buffers[top.source].headInHeap = false
+        return top
+    }
+}
+
+/// A small min-heap of one source's events by (time, arrival).
+struct ReorderBuffer {
+    private var items: [(time: Int64, seq: Int, event: Event)] = []
+    var maxTime: Int64 = .min
+    var released: Int64 = .min
+    var headInHeap = false
+
+    var minTime: Int64? { items.first?.time }
+    var minSeq: Int { items.first?.seq ?? 0 }
+
+    mutating func insert(_ e: Event, seq: Int) {
+        if e.time > maxTime { maxTime = e.time }
+        items.append((e.time, seq, e))
+        var c = items.count - 1
+        while c > 0 {
+            let p = (c - 1) / 2
+            guard Self.less(items[c], items[p]) else { break }
+            items.swapAt(c, p)
+            c = p
+        }
+    }
+
+    mutating func popFirst() -> Event {
+        let top = items[0]
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var p = 0
+            while true {
+                let l = 2 * p + 1, r = l + 1
+                var m = p
+                if l < items.count, Self.less(items[l], items[m]) { m = l }
+                if r < items.count, Self.less(items[r], items[m]) { m = r }
+                if m == p { break }
+                items.swapAt(p, m)
+                p = m
+            }
+        }
+        if top.time > released { released = top.time }
+        return top.event
+    }
+
+    private static func less(_ a: (time: Int64, seq: Int, event: Event), _ b: (time: Int64, seq: Int, event: Event)) -> Bool {
+        a.time != b.time ? a.time < b.time : a.seq < b.seq
+    }
+}

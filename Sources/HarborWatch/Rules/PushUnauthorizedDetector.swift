@@ -1,0 +1,216 @@
+/// `push_unauthorized`: a push that meets 401 — at its token request, a blob HEAD check, a
+/// cross-repository mount, an upload POST/PATCH/PUT or the manifest PUT — and does not then
+/// succeed with a good retry.
+///
+/// The challenge 401 on `GET /v2/` is never a failure, nor is an anonymous-first request that a
+/// token and a good retry follow within `retry_grace_secs`. Sessions are keyed by site, client
+/// address and user agent (Harbor's proxy log carries no user; the token request's `account`
+/// names it). The cause is read from the evidence: `bad_credentials` (token 401, core's
+/// `failed to authenticate user`), `anonymous` (no token asked for), `token_without_push` (the
+/// token's scope lacks push), `no_credentials_on_write` (the registry saw writes without
+/// credentials, or a proxy with a path prefix answered 401 — the seed's `/registry/` case),
+/// `core_registry_credential_mismatch` (the registry refused core's own credentials),
+/// `expired_token`, else `token_rejected`. One finding per (site, user or client, repository).
+public final class PushUnauthorizedDetector: Detector {
+    public let id = "push_unauthorized"
+    let settings: DetectorSettings
+
+    struct Session {
+        var tokenOK: Int64?
+        var tokenActions: String?
+        var tokenFail: Int64?
+        var user: String?
+        var lastSeen: Int64
+    }
+
+    struct Pending {
+        var event: Event
+        var session: String
+        var user: String?
+    }
+
+    struct Incident {
+        var site: String
+        var who: String
+        var user: String?
+        var repository: String
+        var clients: [String] = []
+        var first: Int64
+        var last: Int64
+        var count = 0
+        var causes: [String: Int] = [:]
+        var resolvedAt: Int64?
+        var evidence: EvidenceList
+    }
+
+    private var sessions: [String: Session] = [:]
+    private var pending: [Pending] = []
+    private var open: [String: Incident] = [:]
+    private var closed: [Incident] = []
+    private let side: RecentLines
+    private var counter = 0
+
+    init(settings: DetectorSettings) {
+        self.settings = settings
+        side = RecentLines(keepNanos: 60_000_000_000)
+    }
+
+    public func observe(_ e: Event, _ ctx: AnalysisContext) {
+        confirmExpired(now: e.time)
+        if !ctx.isFront(e) {
+            if isSideEvidence(e) { side.add(e) }
+            return
+        }
+        let key = e.site + "|" + (e.client ?? "-") + "|" + (e.userAgent ?? "-")
+        var s = sessions[key] ?? Session(lastSeen: e.time)
+        if e.time - s.lastSeen > 3_600_000_000_000 { s = Session(lastSeen: e.time) }
+        s.lastSeen = e.time
+        defer {
+            sessions[key] = s
+            counter += 1
+            if counter >= 100_000 { counter = 0; sweep(now: e.time) }
+        }
+        if e.kind == .token {
+            if e.status == 200 {
+                s.tokenOK = e.time
+                s.tokenActions = e.fields["scope.actions"]
+                if let u = e.user { s.user = u }
+            } else if e.status == 401 {
+                s.tokenFail = e.time
+                if let u = e.user { s.user = u }
+                if let actions = e.fields["scope.actions"], actions.contains("push"), let repo = e.repository {
+                    fail(e, repo: repo, user: s.user, cause: "bad_credentials", ctx)
+                }
+            }
+            return
+        }
+        guard let repo = e.repository else { return }
+        let isWrite = e.isPushWrite || (e.kind == .blob && e.method == "HEAD" && (s.tokenActions?.contains("push") ?? false))
+        guard isWrite else { return }
+        if e.status == 401 {
+            pending.append(Pending(event: e, session: key, user: s.user))
+        } else if e.status >= 200, e.status < 400 {
+            // A good retry clears this session's recent 401s on the repository.
+            let grace = nanos(settings.retryGraceSecs)
+            pending.removeAll { $0.session == key && $0.event.repository == repo && e.time - $0.event.time <= grace }
+            if e.kind == .manifest, e.method == "PUT" {
+                let who = s.user ?? e.client ?? "-"
+                if var inc = open.removeValue(forKey: e.site + "|" + who + "|" + repo) {
+                    inc.resolvedAt = e.time
+                    inc.evidence.add(e, note: "push completed")
+                    closed.append(inc)
+                }
+            }
+        }
+    }
+
+    private func isSideEvidence(_ e: Event) -> Bool {
+        if e.component == .registry, let m = e.message, e.level == .warning || e.level == .error {
+            return m.hasPrefix("error authorizing context") || m.hasPrefix("error authenticating user")
+        }
+        if e.component == .core, e.errorCode == "AUTHENTICATION_FAILED" || e.errorCode == "LOGIN_FAILED" { return true }
+        if (e.component == .nginx || e.component == .proxy), e.status == 401, e.kind != .ping { return true }
+        return false
+    }
+
+    private func confirmExpired(now: Int64) {
+        guard let first = pending.first, now - first.event.time > nanos(settings.retryGraceSecs) else { return }
+        let grace = nanos(settings.retryGraceSecs)
+        var keep: [Pending] = []
+        for p in pending {
+            if now - p.event.time > grace { confirm(p) } else { keep.append(p) }
+        }
+        pending = keep
+    }
+
+    private var ctxRef: AnalysisContext?
+
+    private func confirm(_ p: Pending) {
+        guard let ctx = ctxRef else { return }
+        let s = sessions[p.session] ?? Session(lastSeen: p.event.time)
+        let (cause, notes) = classify(p.event, session: s)
+        fail(p.event, repo: p.event.repository ?? "", user: p.user ?? s.user, cause: cause, ctx, extra: notes)
+    }
+
+    /// The cause of a write 401, and the side lines that show it.
+    private func classify(_ e: Event, session s: Session) -> (String, [Event]) {
+        let window: Int64 = 3_000_000_000
+        let registry = side.find(site: e.site, around: e.time, window: window) {
+            $0.component == .registry && ($0.repository == e.repository || $0.client == e.client)
+        }
+        let prefixed = side.find(site: e.site, around: e.time, window: window) {
+            ($0.component == .nginx || $0.component == .proxy) && $0.pathPrefix != nil && $0.repository == e.repository
+        }
+        let authFail = side.find(site: e.site, around: e.time, window: 60_000_000_000) {
+            $0.component == .core && ($0.client == e.client || ($0.user != nil && $0.user == s.user))
+        }
+        if s.tokenOK == nil {
+            if s.tokenFail != nil || !authFail.isEmpty { return ("bad_credentials", authFail) }
+            return ("anonymous", [])
+        }
+        if let t = s.tokenFail, t > s.tokenOK! { return ("bad_credentials", authFail) }
+        if let actions = s.tokenActions, !actions.contains("push") { return ("token_without_push", []) }
+        if registry.contains(where: { $0.message?.hasPrefix("error authenticating user") == true }) {
+            return ("core_registry_credential_mismatch", registry)
+        }
+        if !prefixed.isEmpty || registry.contains(where: { $0.message?.hasPrefix("error authorizing context") == true }) {
+            return ("no_credentials_on_write", prefixed + registry)
+        }
+        if e.time - s.tokenOK! > nanos(settings.tokenLifetimeSecs) { return ("expired_token", []) }
+        return ("token_rejected", registry)
+    }
+
+    private func fail(_ e: Event, repo: String, user: String?, cause: String, _ ctx: AnalysisContext, extra: [Event] = []) {
+        ctxRef = ctx
+        let who = user ?? e.client ?? "-"
+        let id = e.site + "|" + who + "|" + repo
+        var inc = open[id] ?? Incident(site: e.site, who: who, user: user, repository: repo, first: e.time, last: e.time, evidence: EvidenceList(limit: settings.evidenceLimit))
+        inc.count += 1
+        inc.first = min(inc.first, e.time)
+        inc.last = max(inc.last, e.time)
+        inc.causes[cause, default: 0] += 1
+        if let c = e.client, !inc.clients.contains(c) { inc.clients.append(c) }
+        inc.evidence.add(e, note: cause)
+        for x in extra where !inc.evidence.items.contains(where: { $0.file == x.file && $0.line == x.line }) { inc.evidence.add(x) }
+        open[id] = inc
+    }
+
+    private func sweep(now: Int64) {
+        sessions = sessions.filter { now - $0.value.lastSeen <= 3_600_000_000_000 }
+    }
+
+    public func finish(_ ctx: AnalysisContext) -> [Finding] {
+        ctxRef = ctx
+        for p in pending { confirm(p) }
+        pending = []
+        return (closed + open.values).sorted { ($0.first, $0.site, $0.who, $0.repository) < ($1.first, $1.site, $1.who, $1.repository) }.map { inc in
+            let cause = inc.causes.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key ?? "token_rejected"
+            let who = inc.user.map { "user \($0)" } ?? "client \(inc.who)"
+            var summary = "\(inc.count) push request\(inc.count == 1 ? "" : "s") of \(who) to \(inc.repository) on \(inc.site) got 401 (\(Self.explain(cause)))"
+            if let r = inc.resolvedAt { summary += "; a push completed \(Report.secs(Finding.secs(inc.last, r))) later" }
+            return Finding(
+                detector: id, site: inc.site, severity: inc.resolvedAt == nil ? "critical" : "warning", summary: summary,
+                labels: ["detector": id, "site": inc.site, "repository": inc.repository, "user": inc.who],
+                details: [
+                    ("user", inc.user.map { .string($0) } ?? .null), ("clients", .strings(inc.clients)),
+                    ("repository", .string(inc.repository)), ("cause", .string(cause)),
+                    ("failed_requests", .int(inc.count)), ("first", .time(inc.first)), ("last", .time(inc.last)),
+                    ("resolved_at", inc.resolvedAt.map { .time($0) } ?? .null),
+                ],
+                firstSeen: inc.first, lastSeen: inc.last, resolvedAt: inc.resolvedAt, count: inc.count, evidence: inc.evidence.all)
+        }
+    }
+
+    /// A sentence for each cause.
+    static func explain(_ cause: String) -> String {
+        switch cause {
+        case "bad_credentials": return "wrong user name or password"
+        case "anonymous": return "no credentials: the client never asked for a token"
+        case "token_without_push": return "the token grants no push access to the repository"
+        case "no_credentials_on_write": return "writes reached the registry without credentials after a good login: a proxy or path prefix in front of the registry drops them"
+        case "core_registry_credential_mismatch": return "the registry refused core's own credentials"
+        case "expired_token": return "the token had expired"
+        default: return "core refused the token"
+        }
+    }
+}

@@ -1,0 +1,96 @@
+/// `replication_lag`: for every artifact pushed on the primary, when it became available on each
+/// secondary (a manifest PUT by the replication client, or the first successful read there).
+///
+/// Fires when one took longer than `max_lag_secs` or never arrived. Also gives the latency table
+/// (p50/p90/p99/max per site pair) and the list of artifacts still missing at the end.
+public final class ReplicationLagDetector: Detector {
+    public let id = "replication_lag"
+    let settings: DetectorSettings
+
+    /// One push on the primary and its arrival on each secondary.
+    public struct Push: Sendable, Equatable {
+        /// `repository@reference`.
+        public var key: String
+        /// Repository.
+        public var repository: String
+        /// Tag or digest.
+        public var reference: String
+        /// When the push completed on the primary.
+        public var pushedAt: Int64
+        /// Arrival time per secondary (nil: not yet).
+        public var arrivals: [String: Int64]
+        /// Secondaries that already had it when it was pushed again.
+        public var alreadyPresent: Set<String>
+        /// The push's line.
+        public var evidence: Evidence
+        /// The arrival lines per secondary.
+        public var arrivalEvidence: [String: Evidence]
+    }
+
+    private var open: [String: Push] = [:]
+    private var done: [Push] = []
+    private var order: [String] = []
+
+    init(settings: DetectorSettings) { self.settings = settings }
+
+    public func observe(_ e: Event, _ ctx: AnalysisContext) {
+        guard ctx.isFront(e), e.kind == .manifest, let key = e.artifactKey else { return }
+        let ok = e.status >= 200 && e.status < 400
+        guard ok else { return }
+        if !ctx.isSecondary(e.site) {
+            guard e.method == "PUT", !e.isReplicator else { return }
+            if let old = open.removeValue(forKey: key) { done.append(old) }
+            var p = Push(
+                key: key, repository: e.repository ?? "", reference: e.reference ?? "", pushedAt: e.time, arrivals: [:],
+                alreadyPresent: [], evidence: Evidence(e), arrivalEvidence: [:])
+            for s in ctx.sites where ctx.isSecondary(s) {
+                if let had = ctx.book.entry(s, key), had.since <= e.time {
+                    p.arrivals[s] = e.time
+                    p.alreadyPresent.insert(s)
+                }
+            }
+            open[key] = p
+            return
+        }
+        guard var p = open[key], p.arrivals[e.site] == nil, e.time >= p.pushedAt else { return }
+        guard (e.method == "PUT" && e.isReplicator) || e.isRead else { return }
+        p.arrivals[e.site] = e.time
+        p.arrivalEvidence[e.site] = Evidence(e, note: e.method == "PUT" ? "replicated" : "first served")
+        open[key] = p
+    }
+
+    /// Every push seen, in push order.
+    public var pushes: [Push] { (done + open.values).sorted { ($0.pushedAt, $0.key) < ($1.pushedAt, $1.key) } }
+
+    public func finish(_ ctx: AnalysisContext) -> [Finding] {
+        var out: [Finding] = []
+        let maxLag = nanos(settings.maxLagSecs)
+        for p in pushes {
+            for s in ctx.sites where ctx.isSecondary(s) {
+                if p.alreadyPresent.contains(s) { continue }
+                let arrival = p.arrivals[s]
+                let lag = (arrival ?? ctx.now) - p.pushedAt
+                guard lag > maxLag else { continue }
+                var ev = [p.evidence]
+                if let a = p.arrivalEvidence[s] { ev.append(a) }
+                let lagSecs = Double(lag) / 1e9
+                let summary = arrival == nil
+                    ? "\(p.repository):\(p.reference) pushed on \(ctx.primary) has not arrived on \(s) after \(Report.secs(lagSecs))"
+                    : "\(p.repository):\(p.reference) took \(Report.secs(lagSecs)) to replicate from \(ctx.primary) to \(s) (max \(Report.secs(settings.maxLagSecs)))"
+                out.append(
+                    Finding(
+                        detector: id, site: s, severity: arrival == nil ? "critical" : "warning", summary: summary,
+                        labels: ["detector": id, "site": s, "repository": p.repository, "reference": p.reference],
+                        details: [
+                            ("repository", .string(p.repository)), ("reference", .string(p.reference)),
+                            ("source_site", .string(ctx.primary)), ("pushed_at", .time(p.pushedAt)),
+                            ("arrived_at", arrival.map { .time($0) } ?? .null),
+                            (arrival == nil ? "age_secs" : "lag_secs", .double(lagSecs)),
+                            ("outcome", .string(arrival == nil ? "never_arrived" : "slow")),
+                        ],
+                        firstSeen: p.pushedAt, lastSeen: arrival ?? p.pushedAt, resolvedAt: arrival, count: 1, evidence: ev))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,105 @@
+/// `secondary_missing_artifact`: GET/HEAD of a manifest or blob answered 404 on a secondary site
+/// while the primary already had that `repository:tag` or digest (pushed or served before).
+///
+/// Reports how long after the primary had it, how many requests failed, which clients, and
+/// whether and when the secondary later served it (then it was replication lag) or never did.
+/// 404s for artifacts the primary never had are not replication problems; the replication
+/// client's own HEAD checks before an upload are not misses.
+public final class SecondaryMissingDetector: Detector {
+    public let id = "secondary_missing_artifact"
+    let settings: DetectorSettings
+
+    struct Incident {
+        var site: String
+        var repository: String
+        var reference: String
+        var kind: RequestKind
+        var primarySince: Int64
+        var first: Int64
+        var last: Int64
+        var count = 0
+        var clients: [String] = []
+        var servedAt: Int64?
+        var evidence: EvidenceList
+    }
+
+    private var open: [String: Incident] = [:]
+    private var closed: [Incident] = []
+    /// 404s on secondaries for artifacts the primary never had (not replication problems).
+    public private(set) var unrelated404 = 0
+    private let registryLines: RecentLines
+
+    init(settings: DetectorSettings) {
+        self.settings = settings
+        registryLines = RecentLines(keepNanos: 5_000_000_000)
+    }
+
+    public func observe(_ e: Event, _ ctx: AnalysisContext) {
+        if e.component == .registry, e.level == .error, e.errorCode != nil, ctx.isSecondary(e.site) {
+            registryLines.add(e)
+            attachRegistryLine(e)
+            return
+        }
+        guard ctx.isSecondary(e.site), ctx.isFront(e), e.kind == .manifest || e.kind == .blob, let key = e.artifactKey else { return }
+        let id = e.site + " " + key
+        if e.isRead, e.status == 404 {
+            guard !e.isReplicator else { return }
+            guard let had = ctx.book.entry(ctx.primary, key), had.since <= e.time else {
+                unrelated404 += 1
+                return
+            }
+            var inc = open[id] ?? Incident(
+                site: e.site, repository: e.repository ?? "", reference: e.reference ?? "", kind: e.kind,
+                primarySince: had.since, first: e.time, last: e.time, evidence: EvidenceList(limit: settings.evidenceLimit))
+            inc.count += 1
+            inc.last = e.time
+            if let c = e.client, !inc.clients.contains(c) { inc.clients.append(c) }
+            inc.evidence.add(e, note: "primary had it \(Report.secs(Finding.secs(had.since, e.time))) before")
+            for r in registryLines.find(site: e.site, around: e.time, window: 2_000_000_000, { $0.repository == e.repository }) {
+                inc.evidence.add(r)
+            }
+            open[id] = inc
+            return
+        }
+        let served = (e.isRead && e.status >= 200 && e.status < 400) || (e.method == "PUT" && e.status >= 200 && e.status < 300)
+        if served, var inc = open.removeValue(forKey: id) {
+            inc.servedAt = e.time
+            inc.evidence.add(e, note: e.method == "PUT" ? "replicated" : "served")
+            closed.append(inc)
+        }
+    }
+
+    /// A registry error line written just after the nginx line it belongs to.
+    private func attachRegistryLine(_ r: Event) {
+        for (id, var inc) in open where inc.site == r.site && inc.repository == r.repository && abs(r.time - inc.last) <= 2_000_000_000 {
+            inc.evidence.add(r)
+            open[id] = inc
+        }
+    }
+
+    public func finish(_ ctx: AnalysisContext) -> [Finding] {
+        (closed + open.values).sorted { ($0.first, $0.site, $0.repository, $0.reference) < ($1.first, $1.site, $1.repository, $1.reference) }
+            .map { inc in
+                let delay = Finding.secs(inc.primarySince, inc.first)
+                let what = inc.reference.hasPrefix("sha256:") ? "\(inc.repository)@\(inc.reference)" : "\(inc.repository):\(inc.reference)"
+                let summary: String
+                if let s = inc.servedAt {
+                    summary = "\(inc.count) pull request\(inc.count == 1 ? "" : "s") of \(what) got 404 on \(inc.site) while \(ctx.primary) had it; served \(Report.secs(Finding.secs(inc.first, s))) after the first miss (replication lag)"
+                } else {
+                    summary = "\(inc.count) pull request\(inc.count == 1 ? "" : "s") of \(what) got 404 on \(inc.site) while \(ctx.primary) had it; never served there"
+                }
+                return Finding(
+                    detector: id, site: inc.site, severity: inc.servedAt == nil ? "critical" : "warning", summary: summary,
+                    labels: ["detector": id, "site": inc.site, "repository": inc.repository, "reference": inc.reference],
+                    details: [
+                        ("repository", .string(inc.repository)), ("reference", .string(inc.reference)),
+                        ("kind", .string(inc.kind.rawValue)), ("primary_site", .string(ctx.primary)),
+                        ("primary_since", .time(inc.primarySince)), ("first_404", .time(inc.first)), ("last_404", .time(inc.last)),
+                        ("secs_after_primary", .double(delay)), ("failed_requests", .int(inc.count)),
+                        ("clients", .strings(inc.clients)), ("served_at", inc.servedAt.map { .time($0) } ?? .null),
+                        ("outcome", .string(inc.servedAt == nil ? "missing" : "replication_lag")),
+                    ],
+                    firstSeen: inc.first, lastSeen: inc.last, resolvedAt: inc.servedAt, count: inc.count, evidence: inc.evidence.all)
+            }
+    }
+}

@@ -1,0 +1,77 @@
+/// `tag_without_data`: on one site, a `tags/list` 200 followed within seconds by a 404 for a
+/// manifest of that repository from the same client — the (shared) database lists tags whose
+/// data that site's storage lacks.
+public final class TagWithoutDataDetector: Detector {
+    public let id = "tag_without_data"
+    let settings: DetectorSettings
+
+    struct Incident {
+        var site: String
+        var repository: String
+        var reference: String
+        var first: Int64
+        var last: Int64
+        var count = 0
+        var clients: [String] = []
+        var servedAt: Int64?
+        var evidence: EvidenceList
+    }
+
+    private var lists: [String: (time: Int64, event: Event)] = [:]
+    private var open: [String: Incident] = [:]
+    private var closed: [Incident] = []
+    private var sweepCounter = 0
+
+    init(settings: DetectorSettings) { self.settings = settings }
+
+    public func observe(_ e: Event, _ ctx: AnalysisContext) {
+        guard ctx.isFront(e), !e.isReplicator, let repo = e.repository else { return }
+        let client = e.client ?? "-"
+        let listKey = e.site + " " + client + " " + repo
+        if e.kind == .tags, e.method == "GET", e.status == 200 {
+            lists[listKey] = (e.time, e)
+            sweep(ctx)
+            return
+        }
+        guard e.kind == .manifest, let ref = e.reference else { return }
+        let id = e.site + " " + repo + "@" + ref
+        if e.isRead, e.status == 404, let l = lists[listKey], e.time - l.time <= nanos(settings.tagWindowSecs), e.time >= l.time {
+            var inc = open[id] ?? Incident(site: e.site, repository: repo, reference: ref, first: e.time, last: e.time, evidence: EvidenceList(limit: settings.evidenceLimit))
+            if inc.count == 0 || !inc.evidence.items.contains(Evidence(l.event, note: "tags/list listed the repository")) {
+                inc.evidence.add(l.event, note: "tags/list listed the repository")
+            }
+            inc.evidence.add(e, note: "manifest missing \(Report.secs(Finding.secs(l.time, e.time))) after tags/list")
+            inc.count += 1
+            inc.last = e.time
+            if !inc.clients.contains(client) { inc.clients.append(client) }
+            open[id] = inc
+        } else if e.isRead, e.status >= 200, e.status < 400, var inc = open.removeValue(forKey: id) {
+            inc.servedAt = e.time
+            inc.evidence.add(e, note: "served")
+            closed.append(inc)
+        }
+    }
+
+    private func sweep(_ ctx: AnalysisContext) {
+        sweepCounter += 1
+        guard sweepCounter >= 10_000 else { return }
+        sweepCounter = 0
+        let horizon = ctx.now - nanos(settings.tagWindowSecs)
+        lists = lists.filter { $0.value.time >= horizon }
+    }
+
+    public func finish(_ ctx: AnalysisContext) -> [Finding] {
+        (closed + open.values).sorted { ($0.first, $0.site, $0.repository) < ($1.first, $1.site, $1.repository) }.map { inc in
+            Finding(
+                detector: id, site: inc.site, severity: "warning",
+                summary: "tags/list on \(inc.site) lists \(inc.repository) but its manifest \(inc.reference) answered 404 (\(inc.count)×): the database has the tag, this site's storage does not",
+                labels: ["detector": id, "site": inc.site, "repository": inc.repository, "reference": inc.reference],
+                details: [
+                    ("repository", .string(inc.repository)), ("reference", .string(inc.reference)),
+                    ("first", .time(inc.first)), ("last", .time(inc.last)), ("failed_requests", .int(inc.count)),
+                    ("clients", .strings(inc.clients)), ("served_at", inc.servedAt.map { .time($0) } ?? .null),
+                ],
+                firstSeen: inc.first, lastSeen: inc.last, resolvedAt: inc.servedAt, count: inc.count, evidence: inc.evidence.all)
+        }
+    }
+}
