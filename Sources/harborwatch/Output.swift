@@ -32,3 +32,14 @@ enum StandardError {
         OutputBuffer(fd: 2).write(Array(s.utf8))
     }
 }
+
+/// Writes a whole file.
+enum FileOutput {
+    static func write(_ bytes: [UInt8], to path: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        OutputBuffer(fd: fd).write(bytes)
+        return true
+    }
+}

@@ -56,6 +56,7 @@ public final class PushUnauthorizedDetector: Detector {
     }
 
     public func observe(_ e: Event, _ ctx: AnalysisContext) {
+        ctxRef = ctx
         confirmExpired(now: e.time)
         if !ctx.isFront(e) {
             if isSideEvidence(e) { side.add(e) }
@@ -80,6 +81,12 @@ public final class PushUnauthorizedDetector: Detector {
                 if let u = e.user { s.user = u }
                 if let actions = e.fields["scope.actions"], actions.contains("push"), let repo = e.repository {
                     fail(e, repo: repo, user: s.user, cause: "bad_credentials", ctx)
+                } else if let who = s.user ?? e.client,
+                    let id = open.keys.first(where: { $0.hasPrefix(e.site + "|" + who + "|") }),
+                    let inc = open[id], e.time - inc.last <= 300_000_000_000
+                {
+                    // A failed login right after failed pushes belongs to the same incident.
+                    fail(e, repo: inc.repository, user: s.user, cause: "bad_credentials", ctx)
                 }
             }
             return
@@ -149,6 +156,9 @@ public final class PushUnauthorizedDetector: Detector {
             return ("anonymous", [])
         }
         if let t = s.tokenFail, t > s.tokenOK! { return ("bad_credentials", authFail) }
+        // Harbor answers a scoped token request with bad credentials by an anonymous token (200);
+        // core's `failed to authenticate user` line tells.
+        if !authFail.isEmpty { return ("bad_credentials", authFail) }
         if let actions = s.tokenActions, !actions.contains("push") { return ("token_without_push", []) }
         if registry.contains(where: { $0.message?.hasPrefix("error authenticating user") == true }) {
             return ("core_registry_credential_mismatch", registry)

@@ -22,6 +22,7 @@ public final class ReplicationDuplicateDetector: Detector {
         var start: Int64
         var last: Int64
         var wrote = false
+        var ended = false
         var requests = 0
         var evidence: [Evidence]
     }
@@ -30,6 +31,7 @@ public final class ReplicationDuplicateDetector: Detector {
     private var writeRuns: [String: [WriteRun]] = [:]  // artifact → runs (all secondaries)
     private var currentJob: [String: (id: String, retry: Bool)] = [:]  // site → job
     private var lastArtifact: [String: String] = [:]  // site+job → artifact of its last copy line
+    private var openRun: [String: String] = [:]  // site+repository → artifact of its latest write run
     private var counter = 0
 
     init(settings: DetectorSettings) { self.settings = settings }
@@ -91,34 +93,41 @@ public final class ReplicationDuplicateDetector: Detector {
         }
     }
 
+    /// A run starts with the replication client's manifest check and ends with the manifest written
+    /// (PUT 2xx) or found already there (HEAD/GET 200); blob requests in between belong to it.
     private func write(_ e: Event, repo: String) {
-        // Manifest requests name the artifact; blob requests join the repository's open run.
-        var artifact: String?
-        if e.kind == .manifest, let ref = e.reference, !ref.hasPrefix("sha256:") { artifact = repo + ":" + ref }
-        if artifact == nil {
-            let gap = nanos(settings.burstGapSecs)
-            artifact = writeRuns.first { k, runs in
-                k.hasPrefix(repo + ":") && runs.last.map { $0.site == e.site && e.time - $0.last <= gap } == true
-            }?.key
-        }
-        guard let artifact else { return }
-        var runs = writeRuns[artifact, default: []]
-        let gap = nanos(settings.burstGapSecs)
-        if let i = runs.lastIndex(where: { $0.site == e.site }), e.time - runs[i].last <= gap {
+        if e.kind == .manifest, let ref = e.reference, !ref.hasPrefix("sha256:") {
+            let artifact = repo + ":" + ref
+            var runs = writeRuns[artifact, default: []]
+            let ok = e.status >= 200 && e.status < 300
+            let window = nanos(settings.duplicateWindowSecs)
+            if let i = runs.lastIndex(where: { $0.site == e.site }), !runs[i].ended, e.time - runs[i].last <= window {
+                runs[i].last = e.time
+                runs[i].requests += 1
+                if e.method == "PUT", ok { runs[i].wrote = true; runs[i].ended = true; runs[i].evidence.append(Evidence(e)) }
+                if e.isRead, ok { runs[i].ended = true }
+            } else {
+                var run = WriteRun(site: e.site, start: e.time, last: e.time, requests: 1, evidence: [Evidence(e)])
+                if e.method == "PUT", ok { run.wrote = true; run.ended = true }
+                if e.isRead, ok { run.ended = true }
+                runs.append(run)
+            }
+            writeRuns[artifact] = runs
+            openRun[e.site + " " + repo] = artifact
+        } else if let artifact = openRun[e.site + " " + repo], var runs = writeRuns[artifact],
+            let i = runs.lastIndex(where: { $0.site == e.site }), !runs[i].ended
+        {
             runs[i].last = e.time
             runs[i].requests += 1
-            if e.kind == .manifest, e.method == "PUT", e.status >= 200, e.status < 300 { runs[i].wrote = true; runs[i].evidence.append(Evidence(e)) }
-        } else {
-            guard e.kind == .manifest else { return }
-            runs.append(WriteRun(site: e.site, start: e.time, last: e.time, wrote: e.method == "PUT" && e.status < 300, requests: 1, evidence: [Evidence(e)]))
+            writeRuns[artifact] = runs
         }
-        writeRuns[artifact] = runs
     }
 
     private func sweep(_ ctx: AnalysisContext) {
         let horizon = ctx.now - 2 * nanos(settings.duplicateWindowSecs) - nanos(settings.retentionSecs)
         jobRuns = jobRuns.filter { $0.value.last.map { $0.start >= horizon } ?? false }
         writeRuns = writeRuns.filter { $0.value.last.map { $0.last >= horizon } ?? false }
+        openRun = openRun.filter { writeRuns[$0.value] != nil }
     }
 
     public func finish(_ ctx: AnalysisContext) -> [Finding] {

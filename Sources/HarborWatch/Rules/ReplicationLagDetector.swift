@@ -28,18 +28,28 @@ public final class ReplicationLagDetector: Detector {
     }
 
     private var open: [String: Push] = [:]
+    private var refined: Set<String> = []
+    private let registryPuts = RecentLines(keepNanos: 5_000_000_000)
     private var done: [Push] = []
     private var order: [String] = []
 
     init(settings: DetectorSettings) { self.settings = settings }
 
     public func observe(_ e: Event, _ ctx: AnalysisContext) {
+        if e.component == .registry, e.format == .registryLogrus, e.method == "PUT", e.kind == .manifest,
+            e.status >= 200, e.status < 300, !ctx.isFront(e)
+        {
+            refine(with: e, ctx)
+            registryPuts.add(e)
+            return
+        }
         guard ctx.isFront(e), e.kind == .manifest, let key = e.artifactKey else { return }
         let ok = e.status >= 200 && e.status < 400
         guard ok else { return }
         if !ctx.isSecondary(e.site) {
             guard e.method == "PUT", !e.isReplicator else { return }
             if let old = open.removeValue(forKey: key) { done.append(old) }
+            refined = refined.filter { !$0.hasSuffix(" " + key) }
             var p = Push(
                 key: key, repository: e.repository ?? "", reference: e.reference ?? "", pushedAt: e.time, arrivals: [:],
                 alreadyPresent: [], evidence: Evidence(e), arrivalEvidence: [:])
@@ -50,6 +60,7 @@ public final class ReplicationLagDetector: Detector {
                 }
             }
             open[key] = p
+            for r in registryPuts.find(site: e.site, around: e.time, window: 2_000_000_000, { Self.sameArtifact($0, e) }) { refine(with: r, ctx) }
             return
         }
         guard var p = open[key], p.arrivals[e.site] == nil, e.time >= p.pushedAt else { return }
@@ -57,6 +68,32 @@ public final class ReplicationLagDetector: Detector {
         p.arrivals[e.site] = e.time
         p.arrivalEvidence[e.site] = Evidence(e, note: e.method == "PUT" ? "replicated" : "first served")
         open[key] = p
+        if e.method == "PUT" {
+            for r in registryPuts.find(site: e.site, around: e.time, window: 2_000_000_000, { Self.sameArtifact($0, e) }) { refine(with: r, ctx) }
+        }
+    }
+
+    /// The registry's own line of a manifest PUT (nanoseconds) replaces the nginx second.
+    private func refine(with r: Event, _ ctx: AnalysisContext) {
+        guard let repo = r.repository else { return }
+        let window: Int64 = 2_000_000_000
+        for (key, var p) in open where p.repository == repo && (p.reference == r.reference || r.reference?.hasPrefix("sha256:") == true) {
+            let tag = r.site + " " + key
+            if !ctx.isSecondary(r.site) {
+                guard !refined.contains(tag), abs(r.time - p.pushedAt) <= window else { continue }
+                p.pushedAt = r.time
+            } else {
+                guard !refined.contains(tag), let a = p.arrivals[r.site], !p.alreadyPresent.contains(r.site), abs(r.time - a) <= window else { continue }
+                p.arrivals[r.site] = r.time
+            }
+            refined.insert(tag)
+            open[key] = p
+            return
+        }
+    }
+
+    private static func sameArtifact(_ r: Event, _ e: Event) -> Bool {
+        r.repository == e.repository && (r.reference == e.reference || r.reference?.hasPrefix("sha256:") == true)
     }
 
     /// Every push seen, in push order.

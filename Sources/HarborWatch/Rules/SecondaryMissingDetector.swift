@@ -20,6 +20,7 @@ public final class SecondaryMissingDetector: Detector {
         var count = 0
         var clients: [String] = []
         var servedAt: Int64?
+        var availableAt: Int64?
         var evidence: EvidenceList
     }
 
@@ -61,10 +62,18 @@ public final class SecondaryMissingDetector: Detector {
             open[id] = inc
             return
         }
-        let served = (e.isRead && e.status >= 200 && e.status < 400) || (e.method == "PUT" && e.status >= 200 && e.status < 300)
-        if served, var inc = open.removeValue(forKey: id) {
+        guard var inc = open[id], e.status >= 200, e.status < 400 else { return }
+        if e.method == "PUT" {
+            if inc.availableAt == nil {
+                inc.availableAt = e.time
+                inc.evidence.add(e, note: "replicated")
+                open[id] = inc
+            }
+        } else if e.isRead, !e.isReplicator {
             inc.servedAt = e.time
-            inc.evidence.add(e, note: e.method == "PUT" ? "replicated" : "served")
+            if inc.availableAt == nil { inc.availableAt = e.time }
+            inc.evidence.add(e, note: "served")
+            open[id] = nil
             closed.append(inc)
         }
     }
@@ -83,21 +92,22 @@ public final class SecondaryMissingDetector: Detector {
                 let delay = Finding.secs(inc.primarySince, inc.first)
                 let what = inc.reference.hasPrefix("sha256:") ? "\(inc.repository)@\(inc.reference)" : "\(inc.repository):\(inc.reference)"
                 let summary: String
-                if let s = inc.servedAt {
-                    summary = "\(inc.count) pull request\(inc.count == 1 ? "" : "s") of \(what) got 404 on \(inc.site) while \(ctx.primary) had it; served \(Report.secs(Finding.secs(inc.first, s))) after the first miss (replication lag)"
+                if let s = inc.availableAt ?? inc.servedAt {
+                    summary = "\(inc.count) pull request\(inc.count == 1 ? "" : "s") of \(what) got 404 on \(inc.site) while \(ctx.primary) had it; available there \(Report.secs(Finding.secs(inc.first, s))) after the first miss (replication lag)"
                 } else {
                     summary = "\(inc.count) pull request\(inc.count == 1 ? "" : "s") of \(what) got 404 on \(inc.site) while \(ctx.primary) had it; never served there"
                 }
                 return Finding(
-                    detector: id, site: inc.site, severity: inc.servedAt == nil ? "critical" : "warning", summary: summary,
+                    detector: id, site: inc.site, severity: inc.servedAt == nil && inc.availableAt == nil ? "critical" : "warning", summary: summary,
                     labels: ["detector": id, "site": inc.site, "repository": inc.repository, "reference": inc.reference],
                     details: [
                         ("repository", .string(inc.repository)), ("reference", .string(inc.reference)),
                         ("kind", .string(inc.kind.rawValue)), ("primary_site", .string(ctx.primary)),
                         ("primary_since", .time(inc.primarySince)), ("first_404", .time(inc.first)), ("last_404", .time(inc.last)),
                         ("secs_after_primary", .double(delay)), ("failed_requests", .int(inc.count)),
-                        ("clients", .strings(inc.clients)), ("served_at", inc.servedAt.map { .time($0) } ?? .null),
-                        ("outcome", .string(inc.servedAt == nil ? "missing" : "replication_lag")),
+                        ("clients", .strings(inc.clients)), ("available_at", inc.availableAt.map { .time($0) } ?? .null),
+                        ("served_at", inc.servedAt.map { .time($0) } ?? .null),
+                        ("outcome", .string(inc.servedAt == nil && inc.availableAt == nil ? "missing" : "replication_lag")),
                     ],
                     firstSeen: inc.first, lastSeen: inc.last, resolvedAt: inc.servedAt, count: inc.count, evidence: inc.evidence.all)
             }

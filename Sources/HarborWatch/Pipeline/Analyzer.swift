@@ -1,0 +1,149 @@
+/// Options of an analysis run.
+public struct AnalyzeOptions: Sendable {
+    /// How lines are read.
+    public var parse = ParseOptions()
+    /// The primary site; nil: the first `--site`, else the first site by name.
+    public var primary: String?
+    /// Seconds added to every time of a site (clock skew between data centers).
+    public var clockOffsets: [String: Double] = [:]
+    /// How late (seconds) an event may arrive behind its source's newest and still be merged in order.
+    public var allowedLatenessSecs: Double = 5
+    /// Detector settings.
+    public var detectors = DetectorSettings()
+
+    /// Defaults.
+    public init() {}
+}
+
+/// The result of an analysis: findings, replication table, per-site totals, parse and join statistics.
+public struct Analysis: Sendable {
+    /// Sites, primary first.
+    public var sites: [String]
+    /// The primary site.
+    public var primary: String
+    /// First and last event time.
+    public var start: Int64
+    /// Last event time.
+    public var end: Int64
+    /// Totals per site.
+    public var totals: [String: SiteTotals]
+    /// Every finding, by detector then time.
+    public var findings: [Finding]
+    /// Every push on the primary and its arrivals.
+    public var pushes: [ReplicationLagDetector.Push]
+    /// Per source.
+    public var parse: [SourceStats]
+    /// Input problems of the resolution step.
+    public var inputErrors: [InputError]
+    /// Join counts per site.
+    public var stitch: [String: RequestStitcher.Counts]
+    /// Events merged, and how many of them came late.
+    public var events: Int
+    /// Events later than the allowed lateness.
+    public var lateEvents: Int
+    /// 404s on secondaries for artifacts the primary never had.
+    public var unrelated404: Int
+    /// The settings used.
+    public var settings: DetectorSettings
+}
+
+/// Request counts of one site, from its front door.
+public struct SiteTotals: Sendable, Equatable {
+    /// Client requests.
+    public var requests = 0
+    /// Manifest PUTs that succeeded, not by the replication client.
+    public var pushes = 0
+    /// Manifest GETs that succeeded, not by the replication client.
+    public var pulls = 0
+    /// Responses ≥ 400, the `/v2/` challenge left out.
+    public var failures = 0
+    /// Manifest PUTs by the replication client that succeeded.
+    public var replicatedIn = 0
+
+    /// Zero counts.
+    public init() {}
+}
+
+/// Runs the whole pipeline: sources → merge → stitch → detectors → findings.
+public enum Analyzer {
+    /// Analyzes `sources` (from `InputResolver`).
+    public static func run(sources: [ResolvedSource], inputErrors: [InputError] = [], options: AnalyzeOptions) -> Analysis {
+        let runners = ParseRun(sources: sources, options: options.parse).runners()
+        let cursors = runners.map { $0.cursor() }
+        let offsets = sources.map { Int64((options.clockOffsets[$0.site] ?? 0) * 1e9) }
+        let merger = EventMerger(cursors: cursors, allowedLatenessNanos: nanos(options.allowedLatenessSecs), offsets: offsets)
+        var sites: [String] = []
+        for s in sources where !sites.contains(s.site) { sites.append(s.site) }
+        let primary = options.primary ?? sites.sorted().first ?? "default"
+        var front: [String: Set<Component>] = [:]
+        for site in sites {
+            let hints = Set(sources.filter { $0.site == site }.compactMap(\.componentHint))
+            if hints.contains(.proxy) {
+                front[site] = [.proxy]
+            } else if hints.contains(.nginx) {
+                front[site] = [.nginx]
+            } else if hints.contains(.registry) {
+                front[site] = [.registry]
+            } else {
+                front[site] = [.proxy, .nginx]
+            }
+        }
+        let ctx = AnalysisContext(primary: primary, sites: sites, front: front, retentionNanos: nanos(options.detectors.retentionSecs))
+        let settings = options.detectors
+        let lag = ReplicationLagDetector(settings: settings)
+        let missing = SecondaryMissingDetector(settings: settings)
+        let all: [Detector] = [
+            PushUnauthorizedDetector(settings: settings), missing, lag, ReplicationDuplicateDetector(settings: settings),
+            TagWithoutDataDetector(settings: settings),
+        ].filter { settings.enabled.contains($0.id) }
+        let stitcher = RequestStitcher()
+        var totals: [String: SiteTotals] = [:]
+        while let e = merger.next() {
+            ctx.advance(e.time)
+            stitcher.observe(e, ctx)
+            for d in all { d.observe(e, ctx) }
+            if ctx.isFront(e) {
+                count(e, into: &totals[e.site, default: SiteTotals()])
+                learn(e, ctx)
+            }
+        }
+        let findings = all.flatMap { $0.finish(ctx) }
+        return Analysis(
+            sites: ctx.sites, primary: primary, start: ctx.start == .max ? 0 : ctx.start, end: ctx.now == .min ? 0 : ctx.now,
+            totals: totals, findings: findings, pushes: lag.pushes, parse: merger.stats, inputErrors: inputErrors,
+            stitch: stitcher.counts, events: merger.merged, lateEvents: merger.lateEvents, unrelated404: missing.unrelated404,
+            settings: settings)
+    }
+
+    private static func count(_ e: Event, into t: inout SiteTotals) {
+        t.requests += 1
+        if e.status >= 400, !(e.kind == .ping && e.status == 401) { t.failures += 1 }
+        guard e.kind == .manifest, e.status >= 200, e.status < 300 else { return }
+        if e.method == "PUT" {
+            if e.isReplicator { t.replicatedIn += 1 } else { t.pushes += 1 }
+        } else if e.method == "GET", !e.isReplicator {
+            t.pulls += 1
+        }
+    }
+
+    /// What a front line tells about which site has which artifact.
+    private static func learn(_ e: Event, _ ctx: AnalysisContext) {
+        guard e.status >= 200, e.status < 400 else { return }
+        switch e.kind {
+        case .manifest, .blob:
+            guard let key = e.artifactKey else { return }
+            if e.isRead {
+                ctx.book.record(e.site, key, at: e.time, how: .served)
+            } else if e.method == "PUT" {
+                ctx.book.record(e.site, key, at: e.time, how: e.isReplicator ? .replicated : .pushed)
+            }
+        case .upload:
+            if e.method == "PUT", let repo = e.repository, let d = e.uploadDigest {
+                ctx.book.record(e.site, repo + "@" + d, at: e.time, how: e.isReplicator ? .replicated : .pushed)
+            }
+        default:
+            return
+        }
+        ctx.book.sweep(now: e.time)
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import HarborWatch
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct AnalyzeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Read logs of one or more sites, merged in event time, and report failed pushes, missed pulls and replication trouble."
+    )
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: "The primary site (replication source); default: the first --site, else the first site by name.")
+    var primary: String?
+
+    @Option(help: ArgumentHelp("Correct a site's clock: add SECS (e.g. hub-2=+1.5) to its times.", valueName: "SITE=SECS"))
+    var clockOffset: [String] = []
+
+    @Option(help: "How late an event may arrive behind its source's newest, in seconds, and still be merged in order.")
+    var allowedLateness: Double = 5
+
+    @Option(help: "Report format: text or json.")
+    var format: String = "text"
+
+    @Option(help: ArgumentHelp("Also write one NDJSON alert per finding to FILE (- for stdout).", valueName: "FILE"))
+    var alerts: String?
+
+    @Option(help: "A replication slower than this (seconds) fires replication_lag.")
+    var maxLag: Double = 120
+
+    func validate() throws {
+        guard format == "text" || format == "json" else { throw ValidationError("--format must be text or json, not '\(format)'") }
+        for c in clockOffset { _ = try Self.offset(c) }
+        guard allowedLateness >= 0 else { throw ValidationError("--allowed-lateness must not be negative") }
+        guard maxLag > 0 else { throw ValidationError("--max-lag must be positive") }
+    }
+
+    static func offset(_ text: String) throws -> (String, Double) {
+        guard let eq = text.firstIndex(of: "="), let v = Double(text[text.index(after: eq)...].replacingOccurrences(of: "s", with: "")) else {
+            throw ValidationError("--clock-offset '\(text)' is not of the form SITE=SECS (e.g. hub-2=+1.5)")
+        }
+        return (String(text[..<eq]), v)
+    }
+
+    func run() throws {
+        var options = AnalyzeOptions()
+        options.parse = try input.parseOptions()
+        options.primary = primary ?? input.sites.first.flatMap { $0.split(separator: "=").first.map(String.init) }
+        for c in clockOffset { let (s, v) = try Self.offset(c); options.clockOffsets[s] = v }
+        options.allowedLatenessSecs = allowedLateness
+        options.detectors.maxLagSecs = maxLag
+        let resolution = InputResolver().resolve(try input.specs())
+        if let p = options.primary, !resolution.sources.contains(where: { $0.site == p }) {
+            throw ValidationError("--primary \(p) names no site of the inputs (sites: \(Set(resolution.sources.map(\.site)).sorted().joined(separator: ", ")))")
+        }
+        let analysis = Analyzer.run(sources: resolution.sources, inputErrors: resolution.errors, options: options)
+        let out = OutputBuffer(fd: 1)
+        if format == "json" {
+            out.write(AnalysisJSON.document(analysis))
+        } else {
+            let color = isatty(1) != 0 && getenv("NO_COLOR") == nil
+            out.write(Array(AnalysisReport.text(analysis, color: color).utf8))
+        }
+        if let alerts {
+            let bytes = AnalysisJSON.alerts(analysis)
+            if alerts == "-" {
+                out.write(bytes)
+            } else if !FileOutput.write(bytes, to: alerts) {
+                throw ValidationError("cannot write alerts to \(alerts)")
+            }
+        }
+        let failed = !resolution.errors.isEmpty || analysis.parse.contains { !$0.errors.isEmpty || !$0.warnings.isEmpty }
+        if failed { throw ExitCode(1) }
+    }
+}
