@@ -39,6 +39,12 @@ let package = Package(
             dependencies: ["HarborWatch"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["harborwatch"],
+            path: "Tests/EndToEnd",
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
