@@ -281,10 +281,8 @@ EOF
     # Harbor's make/photon/log/rsyslog.conf + rsyslog_docker.conf, with lab ports and paths.
     cat > "$w/rsyslog/rsyslog.conf" <<EOF
 \$MaxMessageSize 32k
-\$ModLoad imudp
-\$UDPServerAddress 127.0.0.1
-\$UDPServerRun $sp
-\$ModLoad imtcp
+module(load="imudp")
+input(type="imudp" address="127.0.0.1" port="$sp")
 module(load="imtcp")
 input(type="imtcp" address="127.0.0.1" port="$sp")
 \$ActionFileDefaultTemplate RSYSLOG_TraditionalFileFormat
