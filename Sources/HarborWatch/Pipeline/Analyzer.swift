@@ -37,6 +37,8 @@ public struct Analysis: Sendable {
     public var inputErrors: [InputError]
     /// Join counts per site.
     public var stitch: [String: RequestStitcher.Counts]
+    /// Client sessions per site.
+    public var sessions: [String: SessionTracker.Counts]
     /// Events merged, and how many of them came late.
     public var events: Int
     /// Events later than the allowed lateness.
@@ -97,10 +99,12 @@ public enum Analyzer {
             TagWithoutDataDetector(settings: settings),
         ].filter { settings.enabled.contains($0.id) }
         let stitcher = RequestStitcher()
+        let sessions = SessionTracker()
         var totals: [String: SiteTotals] = [:]
         while let e = merger.next() {
             ctx.advance(e.time)
             stitcher.observe(e, ctx)
+            sessions.observe(e, ctx)
             for d in all { d.observe(e, ctx) }
             if ctx.isFront(e) {
                 count(e, into: &totals[e.site, default: SiteTotals()])
@@ -108,10 +112,11 @@ public enum Analyzer {
             }
         }
         let findings = all.flatMap { $0.finish(ctx) }
+        sessions.finish()
         return Analysis(
             sites: ctx.sites, primary: primary, start: ctx.start == .max ? 0 : ctx.start, end: ctx.now == .min ? 0 : ctx.now,
             totals: totals, findings: findings, pushes: lag.pushes, parse: merger.stats, inputErrors: inputErrors,
-            stitch: stitcher.counts, events: merger.merged, lateEvents: merger.lateEvents, unrelated404: missing.unrelated404,
+            stitch: stitcher.counts, sessions: sessions.counts, events: merger.merged, lateEvents: merger.lateEvents, unrelated404: missing.unrelated404,
             settings: settings)
     }
 

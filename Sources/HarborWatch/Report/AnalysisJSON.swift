@@ -17,6 +17,13 @@ public enum AnalysisJSON {
             w.beginObject()
             w.member("requests", t.requests); w.member("pushes", t.pushes); w.member("pulls", t.pulls)
             w.member("failures", t.failures); w.member("replicated_in", t.replicatedIn)
+            let c = a.sessions[s] ?? SessionTracker.Counts()
+            w.key("sessions")
+            w.beginObject()
+            w.member("total", c.sessions); w.member("token_dances", c.tokenDances)
+            w.member("pushes_ok", c.pushesOK); w.member("pushes_failed", c.pushesFailed)
+            w.member("pulls_ok", c.pullsOK); w.member("pulls_failed", c.pullsFailed)
+            w.endObject()
             w.endObject()
         }
         w.endObject()

@@ -55,6 +55,12 @@ public enum AnalysisReport {
             let t = a.totals[s] ?? SiteTotals()
             out += "  " + pad(s, 10) + lpad(t.requests, 10) + lpad(t.pushes, 9) + lpad(t.pulls, 9) + lpad(t.failures, 10) + lpad(t.replicatedIn, 15) + "\n"
         }
+        out += "\n  site        sessions  token dances  push ok/failed  pull ok/failed\n"
+        for s in a.sites {
+            let c = a.sessions[s] ?? SessionTracker.Counts()
+            out += "  " + pad(s, 10) + lpad(c.sessions, 10) + lpad(c.tokenDances, 14) + rpad("\(c.pushesOK)/\(c.pushesFailed)", 16)
+                + rpad("\(c.pullsOK)/\(c.pullsFailed)", 16) + "\n"
+        }
         out += "\n" + bold("Findings") + " (\(a.findings.count))\n"
         if a.findings.isEmpty { out += "  none\n" }
         for f in a.findings {
@@ -114,5 +120,6 @@ public enum AnalysisReport {
         b == 0 ? "n/a" : String(Double(Int(Double(a) * 1000 / Double(b))) / 10) + "%"
     }
     private static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+    private static func rpad(_ s: String, _ n: Int) -> String { s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s }
     private static func lpad(_ v: Int, _ n: Int) -> String { let s = String(v); return s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s }
 }

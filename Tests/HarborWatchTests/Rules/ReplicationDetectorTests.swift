@@ -209,3 +209,23 @@ extension Scenario {
         #expect(try s.findings("tag_without_data").isEmpty)
     }
 }
+
+@Suite struct SessionTrackerTests {
+    @Test func pushAndPullSessionsWithOutcomes() throws {
+        var s = Scenario()
+        // a good push after the token dance
+        s.proxy("hub-1", "02:00:00", "10.0.0.5", "GET /v2/", 401)
+        s.proxy("hub-1", "02:00:00", "10.0.0.5", "GET /service/token?account=a&scope=repository%3Ax%3Apull%2Cpush&service=harbor-registry", 200)
+        s.proxy("hub-1", "02:00:01", "10.0.0.5", "POST /v2/x/blobs/uploads/", 202)
+        s.proxy("hub-1", "02:00:02", "10.0.0.5", "PUT /v2/x/manifests/1", 201)
+        // a failed push by another client
+        s.proxy("hub-1", "02:00:05", "10.0.0.6", "POST /v2/x/blobs/uploads/", 401)
+        // a pull that worked, then the same client 10 minutes later: a new session that failed
+        s.proxy("hub-1", "02:01:00", "10.0.0.7", "GET /v2/x/manifests/1", 200)
+        s.proxy("hub-1", "02:11:00", "10.0.0.7", "GET /v2/x/manifests/2", 404)
+        // the replication client is not a client session
+        s.proxy("hub-1", "02:12:00", "10.10.0.11", "HEAD /v2/x/manifests/1", 200, ua: replicator)
+        let c = try s.analyze().sessions["hub-1"]
+        #expect(c == SessionTracker.Counts(tokenDances: 1, pushesOK: 1, pushesFailed: 1, pullsOK: 1, pullsFailed: 1, sessions: 4))
+    }
+}
