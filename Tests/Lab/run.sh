@@ -60,9 +60,9 @@ T0=$(date +%s.%N)
 [ -n "$OUT" ] || OUT=$(mktemp -d "${TMPDIR:-/tmp}/harborwatch-lab.XXXXXX")
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-rm -rf "$OUT/hub-1" "$OUT/hub-2" "$OUT/truth.jsonl" "$OUT/lab.log"
+rm -rf "$OUT/hub-1" "$OUT/hub-2" "$OUT/truth.jsonl" "$OUT/lab-run.txt"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/harborwatch-lab-work.XXXXXX")
-LABLOG="$OUT/lab.log"
+LABLOG="$OUT/lab-run.txt"   # not *.log: harborwatch would read it as a log
 : > "$LABLOG"
 log() { printf '%s lab: %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$LABLOG" >&2; }
 
@@ -139,6 +139,7 @@ start_site() {
   local site=$1
   local w="$WORK/$site" o="$OUT/$site"
   mkdir -p "$w/storage" "$w/nginx/tmp" "$w/rsyslog" "$o"
+  chmod 0777 "$w/nginx/tmp"   # nginx workers run as nobody
   local np=${NGINX_PORT[$site]} rp=${REG_PORT[$site]} tp=${TOKEN_PORT[$site]} sp=${SYSLOG_PORT[$site]}
 
   cat > "$w/registry.yml" <<EOF
@@ -243,6 +244,7 @@ http {
     }
     location /v2/ {
       proxy_pass http://core/v2/;
+      proxy_http_version 1.1;   # core (Go) talks HTTP/1.1 to the registry in Harbor
       proxy_set_header Host \$http_host;
       proxy_set_header X-Real-IP \$remote_addr;
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
@@ -265,6 +267,7 @@ http {
     location /v1/ { return 404; }
     location /registry/ {
       proxy_pass http://core/;
+      proxy_http_version 1.1;
       proxy_set_header Host \$http_host;
       proxy_set_header X-Real-IP \$remote_addr;
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
@@ -367,6 +370,7 @@ EOF
 
 cat > "$WORK/lab.json" <<EOF
 {"mode": "$MODE", "seed": $SEED, "out": "$OUT", "work": "$WORK",
+ "syslog_tz": "$( [ "$MODE" = syslog ] && echo "$SYSLOG_TZ" )",
  "logrotate": ["logrotate", "--force", "--state", "$WORK/logrotate.state", "$WORK/logrotate.conf"],
  "sites": {
   "hub-1": {"nginx": ${NGINX_PORT[hub-1]}, "registry": ${REG_PORT[hub-1]}, "token": ${TOKEN_PORT[hub-1]}, "syslog": ${SYSLOG_PORT[hub-1]}},
@@ -379,12 +383,22 @@ if [ "$HOLD" = 1 ]; then
   while :; do sleep 1; done
 fi
 
-"$PY" -u "$LAB_DIR/scenario.py" --lab "$WORK/lab.json" --users "$WORK/users.json" 2>>"$LABLOG"
-cat "$WORK/hub-1/token-decisions.jsonl" "$WORK/hub-2/token-decisions.jsonl" > "$WORK/token-decisions.jsonl"
-"$PY" "$LAB_DIR/scenario.py" --merge-tokens "$WORK/token-decisions.jsonl" --truth "$OUT/truth.jsonl"
+# the scenario runs in the background so that a signal reaches the trap at once; the trap
+# stops it (and it stops its own children) before the servers
+"$PY" -u "$LAB_DIR/scenario.py" --lab "$WORK/lab.json" 2> >(tee -a "$LABLOG" >&2) &
+SCENARIO_PID=$!
+SERVER_PIDS=("$SCENARIO_PID" "${SERVER_PIDS[@]}")
+set +e
+wait "$SCENARIO_PID"
+SCENARIO_RC=$?
+set -e
 
 log "stopping"
 cleanup
 T_END=$(date +%s.%N)
 log "done in $(awk "BEGIN{printf \"%.1f\", $T_END-$T0}")s; logs in $OUT/hub-1 and $OUT/hub-2, truth in $OUT/truth.jsonl"
 find "$OUT" -type f | sort | sed "s|^$OUT/|  |" >&2
+if [ "$SCENARIO_RC" != 0 ]; then
+  log "scenario reported problems (exit $SCENARIO_RC): see the summary record in truth.jsonl"
+  exit 1
+fi

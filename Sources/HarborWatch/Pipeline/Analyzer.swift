@@ -10,6 +10,8 @@ public struct AnalyzeOptions: Sendable {
     public var allowedLatenessSecs: Double = 5
     /// Detector settings.
     public var detectors = DetectorSettings()
+    /// User rules of the rules file.
+    public var userRules: [UserRule] = []
 
     /// Defaults.
     public init() {}
@@ -97,7 +99,7 @@ public enum Analyzer {
         let all: [Detector] = [
             PushUnauthorizedDetector(settings: settings), missing, lag, ReplicationDuplicateDetector(settings: settings),
             TagWithoutDataDetector(settings: settings),
-        ].filter { settings.enabled.contains($0.id) }
+        ].filter { settings.enabled.contains($0.id) } + options.userRules.map { UserRuleDetector(rule: $0, evidenceLimit: settings.evidenceLimit) }
         let stitcher = RequestStitcher()
         let sessions = SessionTracker()
         var totals: [String: SiteTotals] = [:]

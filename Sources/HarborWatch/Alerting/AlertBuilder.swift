@@ -1,0 +1,56 @@
+import Mustache
+
+/// Turns findings into alerts: labels (`alertname`, `severity`, the rule's own), and annotations
+/// rendered from the rules file's Mustache templates.
+///
+/// A template sees: `summary`, `detector`, `site`, `severity`, `count`, `first_seen`, `last_seen`,
+/// `resolved_at`, `status`, `labels.NAME`, `details.NAME`. Log content in it is plain text (no HTML
+/// escaping); sinks escape for their own format.
+public struct AlertBuilder: Sendable {
+    /// Templates per detector or rule name.
+    public var templates: [String: AlertTemplate]
+
+    /// A builder with `templates` (from `RulesFile.detectorAlerts` and the rules' own).
+    public init(templates: [String: AlertTemplate] = [:]) { self.templates = templates }
+
+    /// The builder for a rules file.
+    public init(rules: RulesFile) {
+        var t = rules.detectorAlerts
+        for r in rules.rules { t[r.name] = r.alert }
+        templates = t
+    }
+
+    /// The alert of `f`.
+    public func alert(_ f: Finding) -> Alert {
+        let tpl = templates[f.detector] ?? AlertTemplate()
+        let severity = tpl.severity ?? f.severity
+        var labels = f.labels
+        labels["alertname"] = f.detector
+        labels["severity"] = severity
+        if labels["site"] == nil, !f.site.isEmpty { labels["site"] = f.site }
+        for (k, v) in tpl.labels { labels[k] = v }
+        labels.removeValue(forKey: "detector")
+        labels["detector"] = f.detector
+        var annotations = ["summary": f.summary]
+        let context = Self.context(f, labels: labels, severity: severity)
+        for (name, text) in tpl.annotations {
+            if let t = try? MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text) {
+                annotations[name] = t.render(context)
+            }
+        }
+        return Alert(
+            fingerprint: Fingerprint.of(labels), status: f.resolvedAt == nil ? .firing : .resolved, labels: labels,
+            annotations: annotations, startsAt: f.firstSeen, endsAt: f.resolvedAt, finding: f)
+    }
+
+    static func context(_ f: Finding, labels: [String: String], severity: String) -> [String: Any] {
+        var details: [String: Any] = [:]
+        for (k, v) in f.details { details[k] = AnalysisReport.render(v) }
+        return [
+            "summary": f.summary, "detector": f.detector, "site": f.site, "severity": severity, "count": f.count,
+            "first_seen": Timestamps.format(f.firstSeen), "last_seen": Timestamps.format(f.lastSeen),
+            "resolved_at": f.resolvedAt.map { Timestamps.format($0) } ?? "", "status": f.resolvedAt == nil ? "firing" : "resolved",
+            "labels": labels, "details": details,
+        ]
+    }
+}

@@ -1,0 +1,242 @@
+/// Runs one user rule of the rules file over the merged event stream, in event time.
+///
+/// - `threshold`: at least `threshold` matching events per group within `window_secs`; resolves
+///   when the window holds fewer again.
+/// - `ratio`: matching / `total` events per group within `window_secs` at least `ratio`, with at
+///   least `min_count` total events; resolves when it falls back.
+/// - `absence`: no matching event for `for_secs` (per group seen so far, or at all); resolves
+///   when one arrives. The clock is the stream's event time.
+/// - `sequence`: a `match` event followed by a `then` event with equal `join_on` fields within
+///   `window_secs` fires; with `missing: true` it fires when the `then` event does NOT follow
+///   (SEC's PairWithWindow), and resolves if it comes late.
+public final class UserRuleDetector: Detector {
+    public var id: String { rule.name }
+    let rule: UserRule
+    let evidenceLimit: Int
+
+    struct Incident {
+        var group: [String]
+        var first: Int64
+        var last: Int64
+        var peak: Double = 0
+        var count = 0
+        var resolvedAt: Int64?
+        var evidence: EvidenceList
+    }
+
+    private var windows: [String: [Int64]] = [:]
+    private var totals: [String: [Int64]] = [:]
+    private var lastSeen: [String: (time: Int64, group: [String])] = [:]
+    private var pendingSeq: [String: [(time: Int64, event: Event)]] = [:]
+    private var open: [String: Incident] = [:]
+    private var closed: [Incident] = []
+    private var streamStart: Int64?
+
+    init(rule: UserRule, evidenceLimit: Int) {
+        self.rule = rule
+        self.evidenceLimit = evidenceLimit
+    }
+
+    private func groupValues(_ e: Event, _ fields: [EventField]) -> [String] { fields.map { $0.text(e) ?? "" } }
+
+    public func observe(_ e: Event, _ ctx: AnalysisContext) {
+        if streamStart == nil { streamStart = e.time }
+        switch rule.kind {
+        case .threshold: threshold(e)
+        case .ratio: ratio(e)
+        case .absence: absence(e)
+        case .sequence: sequence(e)
+        }
+    }
+
+    // MARK: threshold and ratio
+
+    private func threshold(_ e: Event) {
+        let window = nanos(rule.windowSecs)
+        settle(now: e.time, window: window)
+        guard rule.match.matches(e) else { return }
+        let g = groupValues(e, rule.groupBy)
+        let key = g.joined(separator: "\u{1F}")
+        var w = windows[key, default: []]
+        w.append(e.time)
+        w.removeAll { $0 <= e.time - window }
+        windows[key] = w
+        if Double(w.count) >= rule.threshold {
+            var inc = open[key] ?? Incident(group: g, first: e.time, last: e.time, evidence: EvidenceList(limit: evidenceLimit))
+            inc.last = e.time
+            inc.count += 1
+            inc.peak = max(inc.peak, Double(w.count))
+            inc.evidence.add(e)
+            open[key] = inc
+        } else if var inc = open[key] {
+            inc.evidence.add(e)
+            open[key] = inc
+        }
+    }
+
+    private func ratio(_ e: Event) {
+        let window = nanos(rule.windowSecs)
+        settle(now: e.time, window: window)
+        guard rule.total.matches(e) else { return }
+        let g = groupValues(e, rule.groupBy)
+        let key = g.joined(separator: "\u{1F}")
+        var t = totals[key, default: []]
+        t.append(e.time)
+        t.removeAll { $0 <= e.time - window }
+        totals[key] = t
+        var w = windows[key, default: []]
+        if rule.match.matches(e) { w.append(e.time) }
+        w.removeAll { $0 <= e.time - window }
+        windows[key] = w
+        let value = t.isEmpty ? 0 : Double(w.count) / Double(t.count)
+        if t.count >= rule.minCount, value >= rule.threshold {
+            var inc = open[key] ?? Incident(group: g, first: e.time, last: e.time, evidence: EvidenceList(limit: evidenceLimit))
+            inc.last = e.time
+            inc.count = w.count
+            inc.peak = max(inc.peak, value)
+            if rule.match.matches(e) { inc.evidence.add(e) }
+            open[key] = inc
+        }
+    }
+
+    /// Resolves the open windows whose condition no longer holds at `now`.
+    private func settle(now: Int64, window: Int64) {
+        guard !open.isEmpty else { return }
+        for (key, inc) in open {
+            var w = windows[key, default: []]
+            let dropped = w.filter { $0 <= now - window }
+            w.removeAll { $0 <= now - window }
+            windows[key] = w
+            var stillHolds: Bool
+            if rule.kind == .ratio {
+                var t = totals[key, default: []]
+                t.removeAll { $0 <= now - window }
+                totals[key] = t
+                stillHolds = t.count >= rule.minCount && !t.isEmpty && Double(w.count) / Double(t.count) >= rule.threshold
+                if t.isEmpty { stillHolds = false }
+            } else {
+                stillHolds = Double(w.count) >= rule.threshold
+            }
+            if !stillHolds {
+                var done = inc
+                done.resolvedAt = (dropped.last ?? inc.last) + window
+                closed.append(done)
+                open[key] = nil
+            }
+        }
+    }
+
+    // MARK: absence
+
+    private func absence(_ e: Event) {
+        let forNanos = nanos(rule.forSecs)
+        // Fire for every group (or the whole stream) quiet for too long.
+        if rule.groupBy.isEmpty, lastSeen[""] == nil, let s = streamStart { lastSeen[""] = (s, []) }
+        for (key, seen) in lastSeen where open[key] == nil && e.time - seen.time >= forNanos {
+            open[key] = Incident(group: seen.group, first: seen.time + forNanos, last: seen.time + forNanos, evidence: EvidenceList(limit: evidenceLimit))
+        }
+        guard rule.match.matches(e) else { return }
+        let g = groupValues(e, rule.groupBy)
+        let key = rule.groupBy.isEmpty ? "" : g.joined(separator: "\u{1F}")
+        if var inc = open.removeValue(forKey: key) {
+            inc.resolvedAt = e.time
+            inc.evidence.add(e, note: "the awaited event")
+            closed.append(inc)
+        }
+        lastSeen[key] = (e.time, g)
+    }
+
+    // MARK: sequence
+
+    private func sequence(_ e: Event) {
+        let window = nanos(rule.windowSecs)
+        if rule.missing {
+            // Expire the first steps whose window passed without the second: those fire.
+            for (key, list) in pendingSeq {
+                var keep: [(time: Int64, event: Event)] = []
+                for p in list {
+                    if e.time - p.time > window {
+                        var inc = Incident(group: groupValues(p.event, rule.joinOn), first: p.time + window, last: p.time + window, evidence: EvidenceList(limit: evidenceLimit))
+                        inc.count = 1
+                        inc.evidence.add(p.event, note: "no follow-up within \(Report.secs(rule.windowSecs))")
+                        open[key + "#" + String(p.time)] = inc
+                    } else {
+                        keep.append(p)
+                    }
+                }
+                pendingSeq[key] = keep.isEmpty ? nil : keep
+            }
+        }
+        let key = groupValues(e, rule.joinOn).joined(separator: "\u{1F}")
+        if rule.then.matches(e) {
+            if rule.missing {
+                // The awaited event: clears pending first steps, and resolves late ones.
+                pendingSeq[key] = nil
+                for (k, var inc) in open where k.hasPrefix(key + "#") {
+                    inc.resolvedAt = e.time
+                    inc.evidence.add(e, note: "arrived late")
+                    closed.append(inc)
+                    open[k] = nil
+                }
+            } else if let list = pendingSeq[key], let firstStep = list.first(where: { e.time - $0.time <= window }) {
+                var inc = Incident(group: groupValues(e, rule.joinOn), first: firstStep.time, last: e.time, evidence: EvidenceList(limit: evidenceLimit))
+                inc.count = 1
+                inc.evidence.add(firstStep.event)
+                inc.evidence.add(e)
+                inc.resolvedAt = e.time
+                closed.append(inc)
+                pendingSeq[key] = nil
+            }
+        }
+        if rule.match.matches(e) {
+            var list = pendingSeq[key, default: []]
+            list.removeAll { e.time - $0.time > window }
+            list.append((e.time, e))
+            pendingSeq[key] = list
+        }
+    }
+
+    // MARK: findings
+
+    public func finish(_ ctx: AnalysisContext) -> [Finding] {
+        if rule.kind == .absence {
+            // The end of the input counts as time passing.
+            for (key, seen) in lastSeen where open[key] == nil && ctx.now - seen.time >= nanos(rule.forSecs) {
+                open[key] = Incident(group: seen.group, first: seen.time + nanos(rule.forSecs), last: seen.time + nanos(rule.forSecs), evidence: EvidenceList(limit: evidenceLimit))
+            }
+        }
+        return (closed + open.values).sorted { ($0.first, $0.group.joined()) < ($1.first, $1.group.joined()) }.map { inc in
+            var labels = ["detector": rule.name]
+            let names = rule.kind == .sequence ? rule.joinOn.map { Self.name($0) } : rule.groupByNames
+            for (n, v) in zip(names, inc.group) where !v.isEmpty { labels[n] = v }
+            let site = labels["site"] ?? ""
+            var details: [(String, DetailValue)] = [("kind", .string(rule.kind.rawValue))]
+            switch rule.kind {
+            case .threshold: details += [("peak_count", .int(Int(inc.peak))), ("threshold", .double(rule.threshold)), ("window_secs", .double(rule.windowSecs))]
+            case .ratio: details += [("peak_ratio", .double(inc.peak)), ("ratio", .double(rule.threshold)), ("window_secs", .double(rule.windowSecs))]
+            case .absence: details += [("for_secs", .double(rule.forSecs))]
+            case .sequence: details += [("window_secs", .double(rule.windowSecs)), ("missing", .string(rule.missing ? "true" : "false"))]
+            }
+            let group = zip(names, inc.group).filter { !$0.1.isEmpty }.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+            let summary = "\(rule.name)" + (group.isEmpty ? "" : " (\(group))") + ": " + Self.describe(rule, inc)
+            return Finding(
+                detector: rule.name, site: site, severity: rule.alert.severity ?? "warning", summary: summary, labels: labels,
+                details: details, firstSeen: inc.first, lastSeen: inc.last, resolvedAt: inc.resolvedAt, count: max(inc.count, 1),
+                evidence: inc.evidence.all)
+        }
+    }
+
+    static func name(_ f: EventField) -> String {
+        if case .extra(let k) = f { return "fields." + k }
+        return EventField.names.first { EventField($0) == f } ?? "field"
+    }
+
+    static func describe(_ rule: UserRule, _ inc: Incident) -> String {
+        switch rule.kind {
+        case .threshold: return "\(Int(inc.peak)) matching events within \(Report.secs(rule.windowSecs)) (threshold \(Report.number(rule.threshold)))"
+        case .ratio: return "ratio \(Report.number((inc.peak * 1000).rounded() / 1000)) within \(Report.secs(rule.windowSecs)) (bound \(Report.number(rule.threshold)))"
+        case .absence: return "no matching event for \(Report.secs(rule.forSecs))"
+        case .sequence: return rule.missing ? "no follow-up within \(Report.secs(rule.windowSecs))" : "the sequence happened within \(Report.secs(rule.windowSecs))"
+        }
+    }
+}
