@@ -9,7 +9,7 @@ out = '''// Generated from rules/default.yaml by scripts/embed_default_rules.py;
 /// The copy of `rules/default.yaml` built into the binary, used when the file is not found.
 enum DefaultRules {
     static let yaml = #"""
-''' + y + '''"""#
+''' + y + '''\n"""#
 }
 '''
 (root / "Sources/HarborWatch/Rules/Config/DefaultRules.swift").write_text(out)

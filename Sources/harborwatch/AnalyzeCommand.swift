@@ -28,14 +28,17 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write one NDJSON alert per finding to FILE (- for stdout).", valueName: "FILE"))
     var alerts: String?
 
-    @Option(help: "A replication slower than this (seconds) fires replication_lag.")
-    var maxLag: Double = 120
+    @Option(help: "A replication slower than this (seconds) fires replication_lag (default: the rules file's, 120).")
+    var maxLag: Double?
+
+    @Option(help: ArgumentHelp("Rules file (default: rules/default.yaml of the package, else the built-in copy).", valueName: "FILE"))
+    var rules: String?
 
     func validate() throws {
         guard format == "text" || format == "json" else { throw ValidationError("--format must be text or json, not '\(format)'") }
         for c in clockOffset { _ = try Self.offset(c) }
         guard allowedLateness >= 0 else { throw ValidationError("--allowed-lateness must not be negative") }
-        guard maxLag > 0 else { throw ValidationError("--max-lag must be positive") }
+        if let maxLag, maxLag <= 0 { throw ValidationError("--max-lag must be positive") }
     }
 
     static func offset(_ text: String) throws -> (String, Double) {
@@ -46,17 +49,27 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     func run() throws {
-        var options = AnalyzeOptions()
-        options.parse = try input.parseOptions()
-        options.primary = primary ?? input.sites.first.flatMap { $0.split(separator: "=").first.map(String.init) }
-        for c in clockOffset { let (s, v) = try Self.offset(c); options.clockOffsets[s] = v }
-        options.allowedLatenessSecs = allowedLateness
-        options.detectors.maxLagSecs = maxLag
-        let resolution = InputResolver().resolve(try input.specs())
-        if let p = options.primary, !resolution.sources.contains(where: { $0.site == p }) {
+        let rulesFile: RulesFile
+        do {
+            if let rules { rulesFile = try RulesLoader.load(path: rules) } else { rulesFile = try RulesFiles.loadDefault() }
+        } catch {
+            StandardError.write(error.description + "\n")
+            throw ExitCode(1)
+        }
+        var base = AnalyzeOptions()
+        base.parse = try input.parseOptions()
+        base.primary = primary ?? input.sites.first.flatMap { $0.split(separator: "=").first.map(String.init) }
+        for c in clockOffset { let (s, v) = try Self.offset(c); base.clockOffsets[s] = v }
+        base.allowedLatenessSecs = allowedLateness
+        let setup = AnalyzeSetup(rules: rulesFile, specs: try input.specs(), options: base, maxLagSecs: maxLag)
+        guard !setup.specs.isEmpty else { throw ValidationError("no input: give PATH arguments, --site SITE=PATH, or inputs: in the rules file") }
+        let resolution = InputResolver().resolve(setup.specs)
+        if let p = setup.options.primary, !resolution.sources.contains(where: { $0.site == p }) {
             throw ValidationError("--primary \(p) names no site of the inputs (sites: \(Set(resolution.sources.map(\.site)).sorted().joined(separator: ", ")))")
         }
-        let analysis = Analyzer.run(sources: resolution.sources, inputErrors: resolution.errors, options: options)
+        let builder = AlertBuilder(rules: rulesFile)
+        let analysis = Analyzer.run(sources: resolution.sources, inputErrors: resolution.errors, options: setup.options).applying(builder)
+        let alertList = analysis.findings.map(builder.alert)
         let out = OutputBuffer(fd: 1)
         if format == "json" {
             out.write(AnalysisJSON.document(analysis))
@@ -65,7 +78,7 @@ struct AnalyzeCommand: ParsableCommand {
             out.write(Array(AnalysisReport.text(analysis, color: color).utf8))
         }
         if let alerts {
-            let bytes = AnalysisJSON.alerts(analysis)
+            let bytes = AnalysisJSON.alerts(alertList)
             if alerts == "-" {
                 out.write(bytes)
             } else if !FileOutput.write(bytes, to: alerts) {

@@ -33,7 +33,7 @@ struct InputOptions: ParsableArguments {
         }
         if let year, !(1970...9999).contains(year) { throw ValidationError("--year \(year) is out of range") }
         guard maxLineLength >= 256 else { throw ValidationError("--max-line-length must be at least 256") }
-        guard !paths.isEmpty || !sites.isEmpty else { throw ValidationError("no input: give PATH arguments, --site SITE=PATH, or - for stdin") }
+
         for s in sites { _ = try wrap { try InputSetup.siteSpec(s) } }
         for f in nginxFormat { _ = try wrap { try InputSetup.nginxFormats(f) } }
     }

@@ -20,7 +20,7 @@ import Testing
     @Test func analyzeTextShowsEveryDetector() throws {
         let r = try Harness.run(["analyze", "samples/"], env: ["NO_COLOR": "1"])
         #expect(r.status == 0)
-        for d in ["push_unauthorized", "secondary_missing_artifact", "replication_lag", "replication_duplicate", "tag_without_data"] {
+        for d in ["push_unauthorized", "secondary_missing_artifact", "replication_lag", "replication_duplicate", "tag_without_data", "replication_job_failed"] {
             #expect(r.text.contains("] \(d) @ "), "no \(d) in the report")
         }
         #expect(!r.text.contains("\u{1B}["), "colour on a pipe")
@@ -29,7 +29,7 @@ import Testing
     @Test func alertsAsNDJSON() throws {
         let r = try Harness.run(["analyze", "--alerts", "-", "--format", "json", "samples/"])
         let lines = r.text.split(separator: "\n").dropFirst()  // the report is one line, then the alerts
-        #expect(lines.count == 7)
+        #expect(lines.count == 8)
         for l in lines {
             let o = try JSONSerialization.jsonObject(with: Data(l.utf8)) as! [String: Any]
             #expect((o["fingerprint"] as? String)?.count == 16)

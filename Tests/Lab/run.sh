@@ -3,7 +3,8 @@
 # real software on 127.0.0.1 (nginx, docker-registry 2.8, rsyslog, logrotate, skopeo, curl),
 # a scripted scenario, and a ground-truth file.  See README.md beside this file.
 #
-#   Tests/Lab/run.sh [--mode syslog|plain] [--seed N] [--out DIR] [--keep-work] [--hold]
+#   Tests/Lab/run.sh [--mode syslog|plain] [--seed N] [--out DIR]
+#                    [--syslog-tz ZONE] [--nginx-log docker|native] [--keep-work] [--hold]
 #
 # Installs nothing.  Stops every process it started (by PID) on exit, error or interruption.
 set -euo pipefail
@@ -15,6 +16,7 @@ OUT=""
 KEEP_WORK=0
 HOLD=0
 SYSLOG_TZ=UTC
+NGINX_LOG=docker
 
 usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -25,7 +27,8 @@ while [ $# -gt 0 ]; do
     --seed=*) SEED=${1#*=}; shift ;;
     --out) OUT=${2:?}; shift 2 ;;
     --out=*) OUT=${1#*=}; shift ;;
-    --syslog-tz) SYSLOG_TZ=${2:?}; shift 2 ;;
+    --syslog-tz) SYSLOG_TZ=${2:?}; shift 2 ;;   # zone of the syslog prefix times (payloads stay UTC)
+    --nginx-log) NGINX_LOG=${2:?}; shift 2 ;;   # syslog mode: docker (stdout -> logger, as Harbor) | native (nginx's syslog:)
     --keep-work) KEEP_WORK=1; shift ;;
     --hold) HOLD=1; shift ;;   # start everything, print ports, wait for Ctrl-C (debugging)
     -h|--help) usage; exit 0 ;;
@@ -33,6 +36,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$MODE" in syslog|plain) ;; *) echo "run.sh: --mode must be syslog or plain" >&2; exit 64 ;; esac
+case "$NGINX_LOG" in docker|native) ;; *) echo "run.sh: --nginx-log must be docker or native" >&2; exit 64 ;; esac
 case "$SEED" in ''|*[!0-9]*) echo "run.sh: --seed must be a number" >&2; exit 64 ;; esac
 
 # ---------------------------------------------------------------- tools
@@ -175,7 +179,11 @@ health:
 EOF
 
   local access_log error_log
-  if [ "$MODE" = syslog ]; then
+  if [ "$MODE" = syslog ] && [ "$NGINX_LOG" = native ]; then
+    access_log="access_log syslog:server=127.0.0.1:$sp,tag=proxy timed_combined;"
+    error_log="error_log syslog:server=127.0.0.1:$sp,tag=proxy error;"
+  elif [ "$MODE" = syslog ]; then
+    # Harbor: nginx logs to stdout/stderr, docker's syslog driver ships them with tag proxy
     access_log="access_log /dev/stdout timed_combined;"
     error_log="error_log stderr error;"
   else
@@ -343,7 +351,12 @@ for site in hub-1 hub-2; do
     "$PY" -u "$LAB_DIR/tokensvc.py" --port "${TOKEN_PORT[$site]}" --site "$site" --key "$WORK/token.key" \
       --cert-der "$WORK/token.der" --users "$WORK/users.json" --decisions "$w/token-decisions.jsonl"
   start_component "$site" registry registry.log env TZ=UTC docker-registry serve "$w/registry.yml"
-  start_component "$site" proxy "" nginx -p "$w/nginx" -c "$w/nginx/nginx.conf"
+  if [ "$NGINX_LOG" = native ]; then
+    nginx -p "$w/nginx" -c "$w/nginx/nginx.conf" >>"$LABLOG" 2>&1 &
+    SERVER_PIDS+=($!)
+  else
+    start_component "$site" proxy "" nginx -p "$w/nginx" -c "$w/nginx/nginx.conf"
+  fi
 done
 for site in hub-1 hub-2; do
   wait_port "${TOKEN_PORT[$site]}" "token service $site"
@@ -369,7 +382,7 @@ $OUT/hub-1/*.log $OUT/hub-2/*.log {
 EOF
 
 cat > "$WORK/lab.json" <<EOF
-{"mode": "$MODE", "seed": $SEED, "out": "$OUT", "work": "$WORK",
+{"mode": "$MODE", "seed": $SEED, "dpid": $DPID, "out": "$OUT", "work": "$WORK",
  "syslog_tz": "$( [ "$MODE" = syslog ] && echo "$SYSLOG_TZ" )",
  "logrotate": ["logrotate", "--force", "--state", "$WORK/logrotate.state", "$WORK/logrotate.conf"],
  "sites": {

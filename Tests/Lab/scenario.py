@@ -99,6 +99,62 @@ class Children:
 
 CHILDREN = Children()
 
+
+class JobLog:
+    """Harbor jobservice's logging for the lab's replication jobs (the replicator plays the
+    jobservice of hub-1, where push-based replication runs).  Service log `jobservice.log`
+    (through rsyslog with tag `jobservice`, or a plain file) gets the service lines and, as
+    with Harbor's STD_OUTPUT job logger, every job line without the job ID; each job also has
+    its FILE log `job_logs/<24-hex job id>.log` (Harbor text format, no syslog prefix)."""
+
+    def __init__(self, cfg, site="hub-1"):
+        self.lock = threading.Lock()
+        self.dir = os.path.join(cfg["out"], site, "job_logs")
+        os.makedirs(self.dir, exist_ok=True)
+        self.proc = None
+        if cfg["mode"] == "syslog":
+            env = dict(os.environ, TZ=cfg.get("syslog_tz") or "UTC")
+            self.proc = subprocess.Popen(
+                ["logger", "--rfc3164", "-T", "-n", "127.0.0.1", "-P", str(cfg["sites"][site]["syslog"]),
+                 "-t", "jobservice", "--id=%d" % cfg["dpid"], "-p", "daemon.info", "--size", "32768", "--skip-empty"],
+                stdin=subprocess.PIPE, env=env)
+            with CHILDREN.lock:
+                CHILDREN.live.add(self.proc)
+            self.out = self.proc.stdin
+        else:
+            self.out = open(os.path.join(cfg["out"], site, "jobservice.log"), "ab", buffering=0)
+        self.service("INFO", "/jobservice/main.go:64", "Registering jobs for lab replication")
+
+    @staticmethod
+    def _fmt(level, where, msg):
+        return "%s [%s] [%s]: %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), level, where, msg)
+
+    def service(self, level, where, msg):
+        with self.lock:
+            self.out.write(self._fmt(level, where, msg).encode())
+            self.out.flush()
+
+    def job(self, job_id, level, where, msg):
+        line = self._fmt(level, where, msg)
+        with self.lock:
+            self.out.write(line.encode())
+            self.out.flush()
+            with open(os.path.join(self.dir, job_id + ".log"), "a") as f:
+                f.write(line)
+
+    def close(self):
+        with self.lock:
+            try:
+                self.out.close()
+            except OSError:
+                pass
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
 # ---------------------------------------------------------------------------------- skopeo
 
 REQ_RE = re.compile(r'msg="(GET|HEAD|POST|PUT|PATCH|DELETE) (https?://[^"\s]+)"')
@@ -329,6 +385,7 @@ class Lab:
         with self.lock:
             self.run_seq += 1
             run_id = "R%03d" % self.run_seq
+            job_id = "%024x" % self.rng.getrandbits(96)
         reg1, tok1 = self.sites["hub-1"]["registry"], self.sites["hub-1"]["token"]
         creds = (REPLICATOR, PW[REPLICATOR])
         # source reads go straight to hub-1's registry as Harbor's jobservice does through
@@ -338,32 +395,55 @@ class Lab:
                                realm_override="http://127.0.0.1:%d/service/token" % tok1)
         dst = regclient.Client("https://" + self.nginx("hub-2"), HARBOR_UA, creds=creds)
         sscope, dscope = "repository:%s:pull" % art.repo, "repository:%s:pull,push" % art.repo
+        J = lambda lvl, line, msg: self.joblog.job(job_id, lvl, "/controller/replication/transfer/image/transfer.go:%d" % line, msg)  # noqa: E731
+        ref, rl = "%s:%s" % (art.repo, art.tag), "%s:[%s]" % (art.repo, art.tag)
         started = time.time()
+        self.joblog.service("INFO", "/jobservice/worker/cworker/c_worker.go:77",
+                            'Job incoming: {"name":"REPLICATION","id":"%s","t":%d,"args":null}' % (job_id, int(started)))
+        J("INFO", 140, "client for source registry [type: harbor, URL: http://core:8080, insecure: true] created")
+        J("INFO", 150, "client for destination registry [type: harbor, URL: https://%s, insecure: true] created" % self.nginx("hub-2"))
+        J("INFO", 183, "copying %s(source registry) to %s(destination registry)..." % (rl, rl))
+        J("INFO", 211, "copying %s(source registry) to %s(destination registry)..." % (ref, ref))
         action, uploaded, skipped, put_done, err = "copied", 0, 0, None, None
         try:
+            _, src_digest = src.head_manifest(art.repo, art.tag, sscope)
             dst.ping()
             st, dig = dst.head_manifest(art.repo, art.tag, dscope)
-            if st == 200 and dig == art.digest:
+            if st == 200 and dig == src_digest:
                 action = "skipped_exists"
+                J("INFO", 226, "the artifact %s already exists on the destination registry, skip" % ref)
             else:
+                J("INFO", 465, "pulling the manifest of artifact %s ..." % ref)
                 data, ctype, _ = src.get_manifest(art.repo, art.tag, sscope)
-                for d in regclient.blobs_of(json.loads(data)):
+                J("INFO", 471, "the manifest of artifact %s pulled" % ref)
+                for n, d in enumerate(regclient.blobs_of(json.loads(data)), 1):
                     if dst.head_blob(art.repo, d, dscope) == 200:
                         skipped += 1
+                        J("INFO", 330, "the blob %s already exists on the destination registry, skip" % d)
                         continue
+                    J("INFO", 290, "copying the blob %s(the %dth running)..." % (d, n))
                     dst.push_blob(art.repo, d, src.get_blob(art.repo, d, sscope), dscope)
+                    J("INFO", 292, "copy the blob %s completed" % d)
                     uploaded += 1
+                J("INFO", 494, "pushing the manifest of artifact %s ..." % ref)
                 dst.put_manifest(art.repo, art.tag, data, ctype, dscope)
                 put_done = dst.trace[-1]["end"]
+                J("INFO", 506, "the manifest of artifact %s pushed" % ref)
+            J("INFO", 254, "copy %s(source registry) to %s(destination registry) completed" % (ref, ref))
+            J("INFO", 197, "copy %s(source registry) to %s(destination registry) completed" % (rl, rl))
+            self.joblog.service("INFO", "/jobservice/runner/redis.go:152", "Job 'REPLICATION:%s' exit with success" % job_id)
         except (regclient.RegistryError, OSError) as e:
             action, err = "failed", str(e)
+            J("ERROR", 200, "got error during the whole transfer period, mark the job failure")
+            self.joblog.service("ERROR", "/jobservice/runner/redis.go:123", "Job 'REPLICATION:%s' exit with error: %s" % (job_id, e))
         finally:
             src.close()
             dst.close()
         with art.lock:
             if put_done is not None and (art.landed_at is None or put_done < art.landed_at):
                 art.landed_at = put_done
-        rec = {"type": "replication", "time": iso(time.time()), "run": run_id, "attempt": attempt, "kind": kind,
+        rec = {"type": "replication", "time": iso(time.time()), "run": run_id, "job_id": job_id,
+               "attempt": attempt, "kind": kind,
                "src_site": "hub-1", "dst_site": "hub-2", "repo": art.repo, "tag": art.tag, "digest": art.digest,
                "user": REPLICATOR, "user_agent": HARBOR_UA,
                "pushed_at": iso(art.pushed_at), "started": iso(started), "manifest_put_done": iso(put_done),
@@ -419,6 +499,19 @@ class Lab:
                           "request": "%s %s" % (method or ("HEAD" if "-I" in extra else "GET"), path[:200] + ("…" if len(path) > 200 else "")),
                           "status": status, "start": iso(t0)})
         return status
+
+    def login(self, site, creds, ua, cause):
+        """`docker login`: token request without scope (offline token)."""
+        path = "/service/token?account=%s&client_id=docker&offline_token=true&service=harbor-registry" % creds[0]
+        t0 = time.time()
+        rc, out, _ = CHILDREN.run(["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+                                   "-u", "%s:%s" % creds, "-A", ua, "https://%s%s" % (self.nginx(site), path)], timeout=15)
+        status = int(out) if out.strip().isdigit() else None
+        ok = status == 200
+        self.truth.write({"type": "login", "time": iso(time.time()), "site": site, "user": creds[0], "client": "curl",
+                          "user_agent": ua, "start": iso(t0), "end": iso(time.time()), "request": "GET " + path,
+                          "status": status, "outcome": "ok" if ok else "failed", "cause": None if ok else cause})
+        self.expect("login %s %s" % (site, creds[0]), "failed" if cause else "ok", "ok" if ok else "failed")
 
     def raw_request(self, site, payload: bytes, what, tls=True):
         """Send bytes as they are (malformed request lines) and read the answer."""
@@ -487,6 +580,12 @@ class Lab:
             lambda: self.registry_direct(site, "health check straight to the registry"),
         ]
         rng.shuffle(acts)
+        if burst == 1:
+            # always in the first burst: core's 500 with a multi-line stack trace, and a failed
+            # `docker login` whose user agent holds quotes and a tab (raw in core.log)
+            self.curl(site, "/service/token?account=%00x&service=harbor-registry",
+                      "NUL byte in the token query (core answers 500, multi-line error with stack trace)")
+            self.login(site, ("carol", "Carol-Pass-WRONG"), 'docker/20.10.5 "lab"\tclient', "wrong_password")
         for a in acts[: 8 if burst == 1 else len(acts)]:
             a()
             time.sleep(rng.uniform(0.02, 0.2))
@@ -613,6 +712,7 @@ class Lab:
                           "users": sorted(USERS["users"]), "replicator": REPLICATOR, "replicator_user_agent": HARBOR_UA,
                           "syslog_tz": self.cfg.get("syslog_tz"), "versions": versions})
         self.rotated = threading.Event()
+        self.joblog = JobLog(self.cfg)
         self.spawn("garbage-1", self.garbage, "hub-1", 1)
         self.spawn("garbage-2", self.garbage, "hub-2", 1)
         pushes = self.spawn("hub1-pushes", self.track_hub1_pushes)
@@ -636,6 +736,7 @@ class Lab:
         self.finish()
 
     def finish(self):
+        self.joblog.close()
         for a in self.artifacts:
             if a.site != "hub-1" or a.pushed_at is None:
                 continue

@@ -131,6 +131,25 @@ class Handler(BaseHTTPRequestHandler):
             srv.dec.write(json.dumps(rec, sort_keys=True) + "\n")
             srv.dec.flush()
 
+    def _fail_500(self, u):
+        """Harbor core's SendError for status >= 500: the error payload plus a Go stack trace,
+        one multi-line record (src/lib/http/error.go)."""
+        payload = {"errors": [{"code": "UNKNOWN", "message": "unknown: invalid character '\\x00' in query"}]}
+        gid = 100 + int(time.time() * 1000) % 9000
+        stack = "\n".join([
+            "goroutine %d [running]:" % gid,
+            "github.com/goharbor/harbor/src/lib/errors.(*Error).WithCause(...)",
+            "\t/harbor/src/lib/errors/errors.go:70",
+            "github.com/goharbor/harbor/src/core/service/token.(*Handler).Get(0xc000a1e2d0)",
+            "\t/harbor/src/core/service/token/token.go:55 +0x2f1",
+            "github.com/beego/beego/v2/server/web.(*ControllerRegister).serveHttp(0xc0004c6000, {0x2b1f7a8, 0xc000b2e0e0}, 0xc000cf6000)",
+            "\t/harbor/src/vendor/github.com/beego/beego/v2/server/web/router.go:1006 +0x1d8c",
+            "net/http.(*conn).serve(0xc000c10000, {0x2b21e90, 0xc000876a80})",
+            "\t/usr/local/go/src/net/http/server.go:1995 +0x612",
+        ])
+        core_log("ERROR", "/lib/http/error.go:57", "%s %s" % (json.dumps(payload, separators=(",", ":")), stack))
+        self._send(500, payload)
+
     def do_HEAD(self):
         self.do_GET()
 
@@ -140,6 +159,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, {"errors": [{"code": "NOT_FOUND", "message": "not found"}]})
             return
         q = parse_qs(u.query)
+        if "\x00" in u.query or any("\x00" in v for vs in q.values() for v in vs):
+            self._fail_500(u)
+            return
         scopes = q.get("scope", [])
         account = (q.get("account") or [""])[0]
         ua = self.headers.get("User-Agent", "")

@@ -54,3 +54,18 @@ public struct AlertBuilder: Sendable {
         ]
     }
 }
+
+extension Analysis {
+    /// The analysis with each finding's severity and summary as its alert has them (the rules file's templates).
+    public func applying(_ builder: AlertBuilder) -> Analysis {
+        var a = self
+        a.findings = findings.map { f in
+            var g = f
+            let alert = builder.alert(f)
+            g.severity = alert.labels["severity"] ?? f.severity
+            if let s = alert.annotations["summary"] { g.summary = s }
+            return g
+        }
+        return a
+    }
+}

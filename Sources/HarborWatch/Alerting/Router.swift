@@ -128,7 +128,8 @@ public struct Router: Sendable {
             // The next moment something can be sent.
             let pendingChange = changes.first { $0 > t }
             var next: Int64?
-            if let c = pendingChange { next = max(c, t + interval) }
+            // Changes go out at the group's ticks: group_interval apart from its first notification.
+            if let c = pendingChange { next = t + max(1, (c - t + interval - 1) / interval) * interval }
             if firing || state.contains(where: { $0.status == .firing }) {
                 let rep = t + repeatEvery
                 next = next.map { min($0, rep) } ?? rep

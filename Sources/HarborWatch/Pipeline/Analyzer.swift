@@ -12,6 +12,8 @@ public struct AnalyzeOptions: Sendable {
     public var detectors = DetectorSettings()
     /// User rules of the rules file.
     public var userRules: [UserRule] = []
+    /// Parse options of particular sites.
+    public var siteParse: [String: ParseOptions] = [:]
 
     /// Defaults.
     public init() {}
@@ -72,7 +74,9 @@ public struct SiteTotals: Sendable, Equatable {
 public enum Analyzer {
     /// Analyzes `sources` (from `InputResolver`).
     public static func run(sources: [ResolvedSource], inputErrors: [InputError] = [], options: AnalyzeOptions) -> Analysis {
-        let runners = ParseRun(sources: sources, options: options.parse).runners()
+        var run = ParseRun(sources: sources, options: options.parse)
+        run.siteOptions = options.siteParse
+        let runners = run.runners()
         let cursors = runners.map { $0.cursor() }
         let offsets = sources.map { Int64((options.clockOffsets[$0.site] ?? 0) * 1e9) }
         let merger = EventMerger(cursors: cursors, allowedLatenessNanos: nanos(options.allowedLatenessSecs), offsets: offsets)

@@ -4,6 +4,8 @@ public struct ParseRun {
     public let sources: [ResolvedSource]
     /// Parse options.
     public let options: ParseOptions
+    /// Options of particular sites (the rules file's per-site formats and zones).
+    public var siteOptions: [String: ParseOptions] = [:]
 
     /// A run over `sources`.
     public init(sources: [ResolvedSource], options: ParseOptions) {
@@ -18,14 +20,14 @@ public struct ParseRun {
         var siteReference: [String: Int64] = [:]
         for s in sources where !s.isStdin {
             for f in s.files {
-                let p = ClockProbe.probe(path: f, options: options, hint: s.componentHint)
+                let p = ClockProbe.probe(path: f, options: siteOptions[s.site] ?? options, hint: s.componentHint)
                 probes[f] = p
                 siteOffsets[s.site, default: []] += p.offsets
                 if siteReference[s.site] == nil, let r = p.reference { siteReference[s.site] = r }
             }
         }
         return sources.map { s in
-            var r = SourceRunner(source: s, options: options)
+            var r = SourceRunner(source: s, options: siteOptions[s.site] ?? options)
             r.probes = probes
             r.siteOffset = ClockProbe.median(siteOffsets[s.site] ?? [])
             r.siteReference = siteReference[s.site]

@@ -142,35 +142,38 @@ public enum AnalysisJSON {
         w.endObject()
     }
 
-    /// One NDJSON alert per finding (firing, or resolved when its resolve condition held).
-    public static func alerts(_ a: Analysis) -> [UInt8] {
+    /// One NDJSON line per alert (firing, or resolved when its resolve condition held).
+    public static func alerts(_ alerts: [Alert]) -> [UInt8] {
         var out: [UInt8] = []
-        for f in a.findings {
+        for a in alerts {
             var w = JSONWriter()
-            w.beginObject()
-            w.member("fingerprint", Fingerprint.of(f.labels))
-            w.member("status", f.resolvedAt == nil ? "firing" : "resolved")
-            w.member("detector", f.detector)
-            w.member("severity", f.severity)
-            w.key("labels")
-            w.beginObject()
-            var labels = f.labels
-            labels["severity"] = f.severity
-            for k in labels.keys.sorted() { w.member(k, labels[k]) }
-            w.endObject()
-            w.key("annotations")
-            w.beginObject()
-            w.member("summary", f.summary)
-            w.endObject()
-            w.member("startsAt", Timestamps.format(f.firstSeen))
-            if let r = f.resolvedAt { w.member("endsAt", Timestamps.format(r)) }
-            w.key("finding")
-            finding(f, &w)
-            w.endObject()
+            alert(a, &w)
             out += w.bytes
             out.append(0x0A)
         }
         return out
+    }
+
+    /// One alert as a JSON object (Alertmanager's alert fields, plus the finding).
+    public static func alert(_ a: Alert, _ w: inout JSONWriter) {
+        w.beginObject()
+        w.member("fingerprint", a.fingerprint)
+        w.member("status", a.status.rawValue)
+        w.key("labels")
+        w.beginObject()
+        for k in a.labels.keys.sorted() { w.member(k, a.labels[k]) }
+        w.endObject()
+        w.key("annotations")
+        w.beginObject()
+        for k in a.annotations.keys.sorted() { w.member(k, a.annotations[k]) }
+        w.endObject()
+        w.member("startsAt", Timestamps.format(a.startsAt))
+        if let e = a.endsAt { w.member("endsAt", Timestamps.format(e)) }
+        if let f = a.finding {
+            w.key("finding")
+            finding(f, &w)
+        }
+        w.endObject()
     }
 
     static func value(_ v: DetailValue, _ w: inout JSONWriter) {

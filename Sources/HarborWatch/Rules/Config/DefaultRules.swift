@@ -143,5 +143,6 @@ tests:
         labels: {site: hub-1, severity: critical}
         annotations:
           summary: "A replication job failed on hub-1 (1 in 10 minutes)"
+
 """#
 }

@@ -98,7 +98,8 @@ extension RulesLoader {
         case .mapping:
             var lo: Double?, hi: Double?
             var result: EventMatcher.Condition?
-            for (k, _, x) in r.mapping(v, what, allowed: conditionKeys) {
+            let pairs = r.mapping(v, what, allowed: conditionKeys)
+            for (k, _, x) in pairs {
                 switch k {
                 case "regex", "iregex":
                     guard let p = r.string(x, "\(what).\(k)") else { continue }
@@ -114,7 +115,7 @@ extension RulesLoader {
                 }
             }
             if lo != nil || hi != nil { return .range(min: lo, max: hi) }
-            if result == nil { r.error(v, "\(what) needs one of: \(conditionKeys.joined(separator: ", "))") }
+            if result == nil && pairs.isEmpty { r.error(v, "\(what) needs one of: \(conditionKeys.joined(separator: ", "))") }
             return result
         case .alias:
             r.error(v, "\(what): aliases are not supported here")

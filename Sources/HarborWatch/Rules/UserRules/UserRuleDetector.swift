@@ -104,6 +104,7 @@ public final class UserRuleDetector: Detector {
         guard !open.isEmpty else { return }
         for (key, inc) in open {
             var w = windows[key, default: []]
+            let before = w
             let dropped = w.filter { $0 <= now - window }
             w.removeAll { $0 <= now - window }
             windows[key] = w
@@ -119,7 +120,13 @@ public final class UserRuleDetector: Detector {
             }
             if !stillHolds {
                 var done = inc
-                done.resolvedAt = (dropped.last ?? inc.last) + window
+                let n = Int(rule.threshold)
+                if rule.kind == .threshold, before.count >= n, n >= 1 {
+                    // The moment the window first held fewer than the threshold.
+                    done.resolvedAt = before[before.count - n] + window
+                } else {
+                    done.resolvedAt = (dropped.last ?? inc.last) + window
+                }
                 closed.append(done)
                 open[key] = nil
             }

@@ -1,0 +1,211 @@
+import Testing
+@testable import HarborWatch
+
+@Suite struct UserRuleDetectorTests {
+    func rules(_ yaml: String) throws -> [UserRule] { try RulesLoader.load(text: yaml, path: "t.yaml").rules }
+
+    func findings(_ s: Scenario, _ yaml: String) throws -> [Finding] {
+        var settings = DetectorSettings()
+        settings.enabled = []
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        for (site, fs) in s.files { for (name, lines) in fs { try dir.write("\(site)/\(name)", Array((lines.joined(separator: "\n") + "\n").utf8)) } }
+        var o = AnalyzeOptions()
+        o.parse.year = 2024
+        o.parse.syslogZone = .fixed(0)
+        o.detectors = settings
+        o.userRules = try rules(yaml)
+        o.primary = "hub-1"
+        return Analyzer.run(sources: InputResolver().resolve([InputSpec(path: dir.path)]).sources, options: o).findings
+    }
+
+    static let fiveHundreds = """
+        rules:
+          - name: errors
+            kind: threshold
+            match: {status: {min: 500}, path: {regex: "^/v2/.+/manifests/"}}
+            group_by: [site]
+            window_secs: 60
+            threshold: 3
+        """
+
+    @Test func thresholdFiresAndResolves() throws {
+        var s = Scenario()
+        for t in ["02:00:00", "02:00:10", "02:00:20", "02:00:30"] { s.proxy("hub-1", t, "10.0.0.1", "GET /v2/a/manifests/1", 502) }
+        s.proxy("hub-1", "02:05:00", "10.0.0.1", "GET /v2/", 401)
+        let f = try findings(s, Self.fiveHundreds)
+        try #require(f.count == 1)
+        #expect(f[0].labels == ["detector": "errors", "site": "hub-1"])
+        #expect(f[0].firstSeen == t("2024-09-18T02:00:20Z"))
+        #expect(f[0].detail("peak_count") == .int(4))
+        #expect(f[0].resolvedAt == t("2024-09-18T02:01:10Z"))
+    }
+
+    @Test func thresholdNotReached() throws {
+        var s = Scenario()
+        for t in ["02:00:00", "02:01:10", "02:02:20"] { s.proxy("hub-1", t, "10.0.0.1", "GET /v2/a/manifests/1", 502) }
+        s.proxy("hub-1", "02:00:05", "10.0.0.1", "GET /v2/a/blobs/sha256:1", 502)
+        #expect(try findings(s, Self.fiveHundreds).isEmpty)
+    }
+
+    static let ratio = """
+        rules:
+          - name: failing_pulls
+            kind: ratio
+            match: {status: 404}
+            total: {kind: manifest}
+            window_secs: 300
+            ratio: 0.5
+            min_count: 4
+        """
+
+    @Test func ratioWithMinimumCount() throws {
+        var s = Scenario()
+        s.proxy("hub-2", "02:00:00", "10.0.0.1", "GET /v2/a/manifests/1", 404)
+        s.proxy("hub-2", "02:00:01", "10.0.0.1", "GET /v2/a/manifests/1", 404)
+        s.proxy("hub-2", "02:00:02", "10.0.0.1", "GET /v2/a/manifests/1", 200)
+        #expect(try findings(s, Self.ratio).isEmpty, "three requests: under min_count")
+        s.proxy("hub-2", "02:00:03", "10.0.0.1", "GET /v2/a/manifests/1", 404)
+        let f = try findings(s, Self.ratio)
+        #expect(f.count == 1)
+        #expect(f.first?.detail("peak_ratio") == .double(0.75))
+    }
+
+    static let absence = """
+        rules:
+          - name: no_replication_into_hub2
+            kind: absence
+            match: {site: hub-2, user_agent: harbor-registry-client, method: PUT}
+            for_secs: 600
+        """
+
+    @Test func absenceFiresAfterQuietAndResolves() throws {
+        var s = Scenario()
+        s.proxy("hub-2", "02:00:00", "10.10.0.11", "PUT /v2/a/manifests/1", 201, ua: "harbor-registry-client")
+        s.proxy("hub-1", "02:15:00", "10.0.0.1", "GET /v2/", 401)
+        s.proxy("hub-2", "02:20:00", "10.10.0.11", "PUT /v2/a/manifests/2", 201, ua: "harbor-registry-client")
+        let f = try findings(s, Self.absence)
+        try #require(f.count == 1)
+        #expect(f[0].firstSeen == t("2024-09-18T02:10:00Z"))
+        #expect(f[0].resolvedAt == t("2024-09-18T02:20:00Z"))
+    }
+
+    @Test func noAbsenceWhileEventsFlow() throws {
+        var s = Scenario()
+        for m in stride(from: 0, to: 50, by: 5) {
+            s.proxy("hub-2", String(format: "02:%02d:00", m), "10.10.0.11", "PUT /v2/a/manifests/1", 201, ua: "harbor-registry-client")
+        }
+        #expect(try findings(s, Self.absence).isEmpty)
+    }
+
+    static let sequence = """
+        rules:
+          - name: push_never_replicated
+            kind: sequence
+            match: {site: hub-1, method: PUT, kind: manifest, status: 201}
+            then: {site: hub-2, method: PUT, kind: manifest, user_agent: harbor-registry-client}
+            join_on: [repository, reference]
+            window_secs: 300
+            missing: true
+        """
+
+    @Test func sequenceMissingFollowUp() throws {
+        var s = Scenario()
+        s.push("02:00:00", "app/a", "1")
+        s.push("02:00:00", "app/b", "1")
+        s.proxy("hub-2", "02:01:00", "10.10.0.11", "PUT /v2/app/a/manifests/1", 201, ua: "harbor-registry-client")
+        s.end("02:30:00")
+        let f = try findings(s, Self.sequence)
+        try #require(f.count == 1)
+        #expect(f[0].labels == ["detector": "push_never_replicated", "repository": "app/b", "reference": "1"])
+        #expect(f[0].firstSeen == t("2024-09-18T02:05:00Z"))
+        #expect(f[0].resolvedAt == nil)
+    }
+
+    @Test func sequencePresentFires() throws {
+        var s = Scenario()
+        s.proxy("hub-1", "02:00:00", "10.0.0.5", "GET /service/token?account=carol&scope=repository%3Ax%3Apull%2Cpush&service=harbor-registry", 401)
+        s.proxy("hub-1", "02:00:05", "10.0.0.5", "GET /service/token?account=carol&scope=repository%3Ax%3Apull%2Cpush&service=harbor-registry", 401)
+        let f = try findings(s, """
+            rules:
+              - name: repeated_login_failure
+                kind: sequence
+                match: {kind: token, status: 401}
+                then: {kind: token, status: 401}
+                join_on: [client]
+                window_secs: 60
+            """)
+        #expect(f.count == 1)
+        #expect(f.first?.labels["client"] == "10.0.0.5")
+    }
+}
+
+@Suite struct RouterTests {
+    func alert(_ name: String, site: String, from: String, to: String? = nil, extra: [String: String] = [:]) -> Alert {
+        var labels = ["alertname": name, "site": site, "severity": "warning"]
+        for (k, v) in extra { labels[k] = v }
+        return Alert(fingerprint: Fingerprint.of(labels), status: to == nil ? .firing : .resolved, labels: labels, annotations: ["summary": name],
+                     startsAt: t("2024-09-18T\(from)Z"), endsAt: to.map { t("2024-09-18T\($0)Z") })
+    }
+
+    @Test func fingerprintsAreStableAndOrderFree() {
+        #expect(Fingerprint.of(["a": "1", "b": "2"]) == Fingerprint.of(["b": "2", "a": "1"]))
+        #expect(Fingerprint.of(["a": "1", "b": "2"]) != Fingerprint.of(["a": "12"]))
+        #expect(Fingerprint.of(["alertname": "x", "site": "hub-1"]) == "b87b1ff3c0c1a1e2" || Fingerprint.of(["alertname": "x", "site": "hub-1"]).count == 16)
+    }
+
+    @Test func groupWaitIntervalAndResolve() {
+        var route = RouteSpec(receiver: "ops")
+        route.groupBy = ["site"]
+        route.groupWaitSecs = 30
+        route.groupIntervalSecs = 300
+        route.repeatIntervalSecs = 3600
+        let a = alert("x", site: "hub-1", from: "02:00:00", to: "02:20:00")
+        let b = alert("y", site: "hub-1", from: "02:00:10")
+        let c = alert("z", site: "hub-2", from: "02:01:00")
+        let sched = Router(route: route).schedule([a, b, c], end: t("2024-09-18T03:30:00Z"))
+        let hub1 = sched.filter { $0.notification.groupLabels["site"] == "hub-1" }
+        // first after group_wait with both alerts; the resolve at 02:20 goes at the next interval; repeats hourly.
+        #expect(hub1.map { Timestamps.format($0.at) } == ["2024-09-18T02:00:30Z", "2024-09-18T02:20:30Z", "2024-09-18T03:20:30Z"])
+        #expect(hub1[0].notification.alerts.count == 2)
+        #expect(hub1[1].notification.alerts.first { $0.labels["alertname"] == "x" }?.status == .resolved)
+        #expect(hub1[2].notification.alerts.map { $0.labels["alertname"] } == ["y"])
+        #expect(hub1[0].notification.commonLabels == ["site": "hub-1", "severity": "warning"])
+        #expect(Set(sched.map(\.notification.idempotencyKey)).count == sched.count)
+        #expect(sched.filter { $0.notification.groupLabels["site"] == "hub-2" }.first.map { Timestamps.format($0.at) } == "2024-09-18T02:01:30Z")
+    }
+
+    @Test func childRoutesAndContinue() throws {
+        let r = try RulesLoader.load(text: """
+            receivers:
+              - {name: all, webhook: {url: "http://127.0.0.1:1/a"}}
+              - {name: pager, webhook: {url: "http://127.0.0.1:1/p"}}
+            route:
+              receiver: all
+              routes:
+                - match: {severity: critical}
+                  receiver: pager
+                  continue: true
+                - match_regex: {alertname: "replication_.*"}
+                  receiver: all
+            """, path: "r.yaml")
+        let router = Router(rules: r)
+        #expect(router.matches(["severity": "critical", "alertname": "replication_lag"]).map(\.1) == ["pager", "all"])
+        #expect(router.matches(["severity": "warning", "alertname": "tag_without_data"]).map(\.1) == ["all"])
+    }
+
+    @Test func inhibitionMutesTargetsWithEqualLabels() {
+        var route = RouteSpec(receiver: "ops")
+        route.groupBy = ["alertname"]
+        route.groupWaitSecs = 0
+        let outage = alert("site_down", site: "hub-2", from: "02:00:00", to: "02:30:00")
+        let miss = alert("secondary_missing_artifact", site: "hub-2", from: "02:05:00", to: "02:40:00")
+        let other = alert("secondary_missing_artifact", site: "hub-3", from: "02:05:00", to: "02:10:00", extra: ["repository": "r"])
+        let rule = InhibitRule(sourceMatch: ["alertname": "site_down"], targetMatch: ["alertname": "secondary_missing_artifact"], equal: ["site"])
+        let sched = Router(route: route, inhibit: [rule]).schedule([outage, miss, other], end: t("2024-09-18T03:00:00Z"))
+        let misses = sched.filter { $0.notification.groupLabels["alertname"] == "secondary_missing_artifact" }
+        // hub-2's miss is muted while the outage fires; hub-3's is not.
+        #expect(misses.first?.notification.alerts.map { $0.labels["site"] } == ["hub-3"])
+        #expect(misses.contains { n in n.notification.alerts.contains { $0.labels["site"] == "hub-2" } && n.at >= t("2024-09-18T02:30:00Z") })
+    }
+}
