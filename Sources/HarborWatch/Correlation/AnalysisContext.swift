@@ -61,11 +61,17 @@ public final class ArtifactBook {
 
     private var entries: [String: [String: Entry]] = [:]
     private let retention: Int64
+    private let cap: Int
     private var sinceSweep = 0
     /// Entries dropped by expiry.
     public private(set) var expired = 0
+    /// Entries dropped because a site held more than the cap (the least recently seen go first).
+    public private(set) var evicted = 0
 
-    init(retention: Int64) { self.retention = retention }
+    init(retention: Int64, cap: Int = 400_000) {
+        self.retention = retention
+        self.cap = cap
+    }
 
     /// What `site` had of `key` (nil: nothing known).
     public func entry(_ site: String, _ key: String) -> Entry? { entries[site]?[key] }
@@ -90,6 +96,14 @@ public final class ArtifactBook {
             let before = entries[site]!.count
             entries[site] = entries[site]!.filter { $0.value.lastSeen >= horizon }
             expired += before - entries[site]!.count
+            let count = entries[site]!.count
+            if count > cap {
+                // Keep the 90 % of the cap seen most recently.
+                let times = entries[site]!.values.map(\.lastSeen).sorted()
+                let cutoff = times[count - cap * 9 / 10]
+                entries[site] = entries[site]!.filter { $0.value.lastSeen >= cutoff }
+                evicted += count - entries[site]!.count
+            }
         }
     }
 

@@ -33,8 +33,12 @@ public struct Analysis: Sendable {
     public var totals: [String: SiteTotals]
     /// Every finding, by detector then time.
     public var findings: [Finding]
-    /// Every push on the primary and its arrivals.
+    /// Every push on the primary still held and its arrivals (older ones are in `latency` only).
     public var pushes: [ReplicationLagDetector.Push]
+    /// Replication latency per secondary, of every push.
+    public var latency: [String: LatencySummary]
+    /// Pushes folded into `latency` and left out of `pushes` (memory bound).
+    public var foldedPushes: Int
     /// Per source.
     public var parse: [SourceStats]
     /// Input problems of the resolution step.
@@ -121,7 +125,7 @@ public enum Analyzer {
         sessions.finish()
         return Analysis(
             sites: ctx.sites, primary: primary, start: ctx.start == .max ? 0 : ctx.start, end: ctx.now == .min ? 0 : ctx.now,
-            totals: totals, findings: findings, pushes: lag.pushes, parse: merger.stats, inputErrors: inputErrors,
+            totals: totals, findings: findings, pushes: lag.pushes, latency: lag.latencySummary(), foldedPushes: lag.folded, parse: merger.stats, inputErrors: inputErrors,
             stitch: stitcher.counts, sessions: sessions.counts, events: merger.merged, lateEvents: merger.lateEvents, unrelated404: missing.unrelated404,
             settings: settings)
     }

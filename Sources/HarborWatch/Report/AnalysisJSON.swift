@@ -71,6 +71,7 @@ public enum AnalysisJSON {
             w.endObject()
         }
         w.endArray()
+        w.member("folded_pushes", a.foldedPushes)
         w.key("missing")
         w.beginArray()
         for (p, s, age) in AnalysisReport.missing(a) {

@@ -11,14 +11,8 @@ public enum AnalysisReport {
     /// Latency per secondary (nearest-rank percentiles over the artifacts that arrived).
     public static func latency(_ a: Analysis) -> [String: LatencyStats] {
         var out: [String: LatencyStats] = [:]
-        for s in a.sites where s != a.primary {
-            let lags = a.pushes.compactMap { p -> Double? in
-                guard !p.alreadyPresent.contains(s), let t = p.arrivals[s] else { return nil }
-                return Double(t - p.pushedAt) / 1e9
-            }.sorted()
-            guard !lags.isEmpty else { continue }
-            func pct(_ q: Double) -> Double { lags[min(lags.count - 1, Int((q * Double(lags.count)).rounded(.up)) - 1)] }
-            out[s] = LatencyStats(count: lags.count, p50: pct(0.5), p90: pct(0.9), p99: pct(0.99), max: lags.last!)
+        for (s, l) in a.latency where l.count > 0 {
+            out[s] = LatencyStats(count: l.count, p50: l.percentile(0.5), p90: l.percentile(0.9), p99: l.percentile(0.99), max: l.max)
         }
         return out
     }
@@ -87,6 +81,7 @@ public enum AnalysisReport {
                 out += "    \(TerminalText.safe(p.repository)):\(TerminalText.safe(p.reference))  pushed \(Timestamps.format(p.pushedAt))  → \(s): \(arr)\n"
             }
         }
+        if a.foldedPushes > 0 { out += "    (\(a.foldedPushes) older pushes are in the statistics only)\n" }
         let miss = missing(a)
         out += "  missing at the end: " + (miss.isEmpty ? "none" : "") + "\n"
         for (p, s, age) in miss {

@@ -164,7 +164,7 @@ public final class ReplicationDuplicateDetector: Detector {
                             ("write_bursts", .int(groupWrites.count)), ("manifest_writes", .int(groupWrites.filter(\.wrote).count)),
                             ("first", .time(first)), ("last", .time(last)),
                         ],
-                        firstSeen: first, lastSeen: last, resolvedAt: last + window, count: count, evidence: ev))
+                        firstSeen: first, lastSeen: last, resolvedAt: ctx.now >= last + window ? last + window : nil, count: count, evidence: ev))
             }
         }
         return out

@@ -28,6 +28,13 @@ public final class ReplicationLagDetector: Detector {
     }
 
     private var open: [String: Push] = [:]
+    /// Latencies per secondary of every arrival, folded pushes included.
+    public private(set) var latency: [String: LatencySummary] = [:]
+    /// Pushes folded into the statistics and dropped from the per-artifact list (memory bound).
+    public private(set) var folded = 0
+    /// Findings of pushes already folded.
+    private var foldedFindings: [Finding] = []
+    private var sinceFold = 0
     private var refined: Set<String> = []
     private let registryPuts = RecentLines(keepNanos: 5_000_000_000)
     private var done: [Push] = []
@@ -68,6 +75,7 @@ public final class ReplicationLagDetector: Detector {
         p.arrivals[e.site] = e.time
         p.arrivalEvidence[e.site] = Evidence(e, note: e.method == "PUT" ? "replicated" : "first served")
         open[key] = p
+        foldIfDue(ctx)
         if e.method == "PUT" {
             for r in registryPuts.find(site: e.site, around: e.time, window: 2_000_000_000, { Self.sameArtifact($0, e) }) { refine(with: r, ctx) }
         }
@@ -96,13 +104,50 @@ public final class ReplicationLagDetector: Detector {
         r.repository == e.repository && (r.reference == e.reference || r.reference?.hasPrefix("sha256:") == true)
     }
 
-    /// Every push seen, in push order.
+    /// Every push still held, in push order (older ones are folded into `latency`).
     public var pushes: [Push] { (done + open.values).sorted { ($0.pushedAt, $0.key) < ($1.pushedAt, $1.key) } }
 
+    /// Keeps memory bounded: pushes older than the retention are folded into the latency summary
+    /// (and, when late or missing, into findings) and dropped.
+    private func foldIfDue(_ ctx: AnalysisContext) {
+        sinceFold += 1
+        guard sinceFold >= 10_000 else { return }
+        sinceFold = 0
+        let horizon = ctx.now - nanos(settings.retentionSecs)
+        guard done.contains(where: { $0.pushedAt < horizon }) || open.values.contains(where: { $0.pushedAt < horizon }) else { return }
+        let old = done.filter { $0.pushedAt < horizon } + open.values.filter { $0.pushedAt < horizon }
+        done.removeAll { $0.pushedAt < horizon }
+        for p in old where open[p.key]?.pushedAt == p.pushedAt { open[p.key] = nil }
+        foldedFindings += findings(old, ctx)
+        for p in old { record(p, ctx) }
+        folded += old.count
+    }
+
+    private func record(_ p: Push, _ ctx: AnalysisContext) {
+        for (s, t) in p.arrivals where !p.alreadyPresent.contains(s) {
+            latency[s, default: LatencySummary()].add(Double(t - p.pushedAt) / 1e9)
+        }
+    }
+
+    /// The latency summary per secondary, of folded and held pushes.
+    public func latencySummary() -> [String: LatencySummary] {
+        var out = latency
+        for p in pushes {
+            for (s, t) in p.arrivals where !p.alreadyPresent.contains(s) {
+                out[s, default: LatencySummary()].add(Double(t - p.pushedAt) / 1e9)
+            }
+        }
+        return out
+    }
+
     public func finish(_ ctx: AnalysisContext) -> [Finding] {
+        foldedFindings + findings(pushes, ctx)
+    }
+
+    private func findings(_ list: [Push], _ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let maxLag = nanos(settings.maxLagSecs)
-        for p in pushes {
+        for p in list {
             for s in ctx.sites where ctx.isSecondary(s) {
                 if p.alreadyPresent.contains(s) { continue }
                 let arrival = p.arrivals[s]

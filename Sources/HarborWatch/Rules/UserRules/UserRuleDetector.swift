@@ -28,6 +28,9 @@ public final class UserRuleDetector: Detector {
     private var totals: [String: [Int64]] = [:]
     private var lastSeen: [String: (time: Int64, group: [String])] = [:]
     private var pendingSeq: [String: [(time: Int64, event: Event)]] = [:]
+    /// First steps in arrival order, so expiry looks only at the oldest.
+    private var seqQueue: [(time: Int64, key: String)] = []
+    private var seqHead = 0
     private var open: [String: Incident] = [:]
     private var closed: [Incident] = []
     private var streamStart: Int64?
@@ -157,29 +160,30 @@ public final class UserRuleDetector: Detector {
 
     private func sequence(_ e: Event) {
         let window = nanos(rule.windowSecs)
-        if rule.missing {
-            // Expire the first steps whose window passed without the second: those fire.
-            for (key, list) in pendingSeq {
-                var keep: [(time: Int64, event: Event)] = []
-                for p in list {
-                    if e.time - p.time > window {
-                        var inc = Incident(group: groupValues(p.event, rule.joinOn), first: p.time + window, last: p.time + window, evidence: EvidenceList(limit: evidenceLimit))
-                        inc.count = 1
-                        inc.evidence.add(p.event, note: "no follow-up within \(Report.secs(rule.windowSecs))")
-                        open[key + "#" + String(p.time)] = inc
-                    } else {
-                        keep.append(p)
-                    }
-                }
-                pendingSeq[key] = keep.isEmpty ? nil : keep
+        // Expire first steps whose window passed (oldest first); with `missing` they fire.
+        while seqHead < seqQueue.count, e.time - seqQueue[seqHead].time > window {
+            let (t0, key) = seqQueue[seqHead]
+            seqHead += 1
+            guard var list = pendingSeq[key], let i = list.firstIndex(where: { $0.time == t0 }) else { continue }
+            let p = list.remove(at: i)
+            pendingSeq[key] = list.isEmpty ? nil : list
+            if rule.missing {
+                var inc = Incident(group: groupValues(p.event, rule.joinOn), first: p.time + window, last: p.time + window, evidence: EvidenceList(limit: evidenceLimit))
+                inc.count = 1
+                inc.evidence.add(p.event, note: "no follow-up within \(Report.secs(rule.windowSecs))")
+                open[key + "#" + String(p.time)] = inc
             }
+        }
+        if seqHead > 4096, seqHead * 2 > seqQueue.count {
+            seqQueue.removeFirst(seqHead)
+            seqHead = 0
         }
         let key = groupValues(e, rule.joinOn).joined(separator: "\u{1F}")
         if rule.then.matches(e) {
             if rule.missing {
                 // The awaited event: clears pending first steps, and resolves late ones.
                 pendingSeq[key] = nil
-                for (k, var inc) in open where k.hasPrefix(key + "#") {
+                for (k, var inc) in open where k.hasPrefix(key + "#") {  // late arrivals resolve
                     inc.resolvedAt = e.time
                     inc.evidence.add(e, note: "arrived late")
                     closed.append(inc)
@@ -196,10 +200,8 @@ public final class UserRuleDetector: Detector {
             }
         }
         if rule.match.matches(e) {
-            var list = pendingSeq[key, default: []]
-            list.removeAll { e.time - $0.time > window }
-            list.append((e.time, e))
-            pendingSeq[key] = list
+            pendingSeq[key, default: []].append((e.time, e))
+            seqQueue.append((e.time, key))
         }
     }
 
