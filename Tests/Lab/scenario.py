@@ -216,6 +216,7 @@ class Artifact:
         self.dup = None            # None | "concurrent" | "late_skip"
         self.runs = []             # replication run records
         self.landed_at = None      # first manifest PUT completion on hub-2
+        self.checked = threading.Event()  # the first replication run has checked the destination
         self.failed_pulls = []
         self.lock = threading.Lock()
 
@@ -409,6 +410,8 @@ class Lab:
             _, src_digest = src.head_manifest(art.repo, art.tag, sscope)
             dst.ping()
             st, dig = dst.head_manifest(art.repo, art.tag, dscope)
+            if attempt == 1:
+                art.checked.set()
             if st == 200 and dig == src_digest:
                 action = "skipped_exists"
                 J("INFO", 226, "the artifact %s already exists on the destination registry, skip" % ref)
@@ -433,6 +436,7 @@ class Lab:
             J("INFO", 197, "copy %s(source registry) to %s(destination registry) completed" % (rl, rl))
             self.joblog.service("INFO", "/jobservice/runner/redis.go:152", "Job 'REPLICATION:%s' exit with success" % job_id)
         except (regclient.RegistryError, OSError) as e:
+            art.checked.set()
             action, err = "failed", str(e)
             J("ERROR", 200, "got error during the whole transfer period, mark the job failure")
             self.joblog.service("ERROR", "/jobservice/runner/redis.go:123", "Job 'REPLICATION:%s' exit with error: %s" % (job_id, e))
@@ -469,7 +473,9 @@ class Lab:
                 self.replicate(art, 2, "duplicate_late")
         self.later(delay, "repl-%s" % art.tag, first)
         if art.dup == "concurrent":
-            self.later(delay + rng.uniform(0.05, 0.4), "repl2-%s" % art.tag, self.replicate, art, 2, "duplicate_concurrent")
+            # a second execution for the same push, started with the first: both find the
+            # artifact missing on hub-2 and both copy it (two PUT manifest 201)
+            self.later(delay + rng.uniform(0.0, 0.03), "repl2-%s" % art.tag, self.replicate, art, 2, "duplicate_concurrent")
 
     # ------------------------------------------------------------ rotation, garbage
     def rotate(self, n):

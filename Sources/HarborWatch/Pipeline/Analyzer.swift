@@ -86,51 +86,12 @@ public enum Analyzer {
         let merger = EventMerger(cursors: cursors, allowedLatenessNanos: nanos(options.allowedLatenessSecs), offsets: offsets)
         var sites: [String] = []
         for s in sources where !sites.contains(s.site) { sites.append(s.site) }
-        let primary = options.primary ?? sites.sorted().first ?? "default"
-        var front: [String: Set<Component>] = [:]
-        for site in sites {
-            let hints = Set(sources.filter { $0.site == site }.compactMap(\.componentHint))
-            if hints.contains(.proxy) {
-                front[site] = [.proxy]
-            } else if hints.contains(.nginx) {
-                front[site] = [.nginx]
-            } else if hints.contains(.registry) {
-                front[site] = [.registry]
-            } else {
-                front[site] = [.proxy, .nginx]
-            }
-        }
-        let ctx = AnalysisContext(primary: primary, sites: sites, front: front, retentionNanos: nanos(options.detectors.retentionSecs))
-        let settings = options.detectors
-        let lag = ReplicationLagDetector(settings: settings)
-        let missing = SecondaryMissingDetector(settings: settings)
-        let all: [Detector] = [
-            PushUnauthorizedDetector(settings: settings), missing, lag, ReplicationDuplicateDetector(settings: settings),
-            TagWithoutDataDetector(settings: settings),
-        ].filter { settings.enabled.contains($0.id) } + options.userRules.map { UserRuleDetector(rule: $0, evidenceLimit: settings.evidenceLimit) }
-        let stitcher = RequestStitcher()
-        let sessions = SessionTracker()
-        var totals: [String: SiteTotals] = [:]
-        while let e = merger.next() {
-            ctx.advance(e.time)
-            stitcher.observe(e, ctx)
-            sessions.observe(e, ctx)
-            for d in all { d.observe(e, ctx) }
-            if ctx.isFront(e) {
-                count(e, into: &totals[e.site, default: SiteTotals()])
-                learn(e, ctx)
-            }
-        }
-        let findings = all.flatMap { $0.finish(ctx) }
-        sessions.finish()
-        return Analysis(
-            sites: ctx.sites, primary: primary, start: ctx.start == .max ? 0 : ctx.start, end: ctx.now == .min ? 0 : ctx.now,
-            totals: totals, findings: findings, pushes: lag.pushes, latency: lag.latencySummary(), foldedPushes: lag.folded, parse: merger.stats, inputErrors: inputErrors,
-            stitch: stitcher.counts, sessions: sessions.counts, events: merger.merged, lateEvents: merger.lateEvents, unrelated404: missing.unrelated404,
-            settings: settings)
+        let engine = AnalysisEngine(sites: sites, front: AnalysisEngine.front(for: sources), options: options)
+        while let e = merger.next() { engine.consume(e) }
+        return engine.finish(parse: merger.stats, inputErrors: inputErrors, events: merger.merged, lateEvents: merger.lateEvents)
     }
 
-    private static func count(_ e: Event, into t: inout SiteTotals) {
+    static func count(_ e: Event, into t: inout SiteTotals) {
         t.requests += 1
         if e.status >= 400, !(e.kind == .ping && e.status == 401) { t.failures += 1 }
         guard e.kind == .manifest, e.status >= 200, e.status < 300 else { return }
@@ -142,7 +103,7 @@ public enum Analyzer {
     }
 
     /// What a front line tells about which site has which artifact.
-    private static func learn(_ e: Event, _ ctx: AnalysisContext) {
+    static func learn(_ e: Event, _ ctx: AnalysisContext) {
         guard e.status >= 200, e.status < 400 else { return }
         switch e.kind {
         case .manifest, .blob:

@@ -6,6 +6,15 @@ public protocol Detector: AnyObject {
     func observe(_ e: Event, _ ctx: AnalysisContext)
     /// Every finding, open or resolved, at the end of the input.
     func finish(_ ctx: AnalysisContext) -> [Finding]
+    /// The findings as they stand now, without ending anything (a streaming run asks often).
+    func snapshot(_ ctx: AnalysisContext) -> [Finding]
+    /// Lets time-driven conditions advance to `ctx.now` (grace periods, windows, absences).
+    func tick(_ ctx: AnalysisContext)
+}
+
+extension Detector {
+    public func snapshot(_ ctx: AnalysisContext) -> [Finding] { finish(ctx) }
+    public func tick(_ ctx: AnalysisContext) {}
 }
 
 /// The settings of the built-in detectors (the rules file's `detectors:` section sets them).

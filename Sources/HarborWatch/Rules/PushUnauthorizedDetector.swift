@@ -189,11 +189,20 @@ public final class PushUnauthorizedDetector: Detector {
         sessions = sessions.filter { now - $0.value.lastSeen <= 3_600_000_000_000 }
     }
 
+    public func tick(_ ctx: AnalysisContext) {
+        ctxRef = ctx
+        confirmExpired(now: ctx.now)
+    }
+
     public func finish(_ ctx: AnalysisContext) -> [Finding] {
         ctxRef = ctx
         for p in pending { confirm(p) }
         pending = []
-        return (closed + open.values).sorted { ($0.first, $0.site, $0.who, $0.repository) < ($1.first, $1.site, $1.who, $1.repository) }.map { inc in
+        return snapshot(ctx)
+    }
+
+    public func snapshot(_ ctx: AnalysisContext) -> [Finding] {
+        (closed + open.values).sorted { ($0.first, $0.site, $0.who, $0.repository) < ($1.first, $1.site, $1.who, $1.repository) }.map { inc in
             let cause = inc.causes.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key ?? "token_rejected"
             let who = inc.user.map { "user \($0)" } ?? "client \(inc.who)"
             var summary = "\(inc.count) push request\(inc.count == 1 ? "" : "s") of \(who) to \(inc.repository) on \(inc.site) got 401 (\(Self.explain(cause)))"

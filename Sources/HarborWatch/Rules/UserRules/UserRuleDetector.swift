@@ -205,6 +205,17 @@ public final class UserRuleDetector: Detector {
         }
     }
 
+    public func tick(_ ctx: AnalysisContext) {
+        switch rule.kind {
+        case .threshold, .ratio: settle(now: ctx.now, window: nanos(rule.windowSecs))
+        case .absence:
+            for (key, seen) in lastSeen where open[key] == nil && ctx.now - seen.time >= nanos(rule.forSecs) {
+                open[key] = Incident(group: seen.group, first: seen.time + nanos(rule.forSecs), last: seen.time + nanos(rule.forSecs), evidence: EvidenceList(limit: evidenceLimit))
+            }
+        case .sequence: break
+        }
+    }
+
     // MARK: findings
 
     public func finish(_ ctx: AnalysisContext) -> [Finding] {

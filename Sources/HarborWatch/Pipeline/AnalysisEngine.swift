@@ -1,0 +1,92 @@
+/// The correlation and detection engine, fed one event at a time in event-time order.
+///
+/// `analyze` feeds it a merged batch and calls `finish`; `watch` feeds it as lines arrive, asks
+/// for a `snapshot` of the findings after each batch of lines, and `advance`s its clock by wall
+/// time when the input goes quiet, so absence and lag alerts still fire and resolve.
+public final class AnalysisEngine {
+    /// The context detectors share.
+    public let ctx: AnalysisContext
+    let options: AnalyzeOptions
+    let detectors: [Detector]
+    let lag: ReplicationLagDetector?
+    let missing: SecondaryMissingDetector?
+    let stitcher = RequestStitcher()
+    let sessions = SessionTracker()
+    var totals: [String: SiteTotals] = [:]
+    /// Events consumed.
+    public private(set) var consumed = 0
+
+    /// An engine for `sites`; `front` names each site's front-door components.
+    public init(sites: [String], front: [String: Set<Component>], options: AnalyzeOptions) {
+        self.options = options
+        let primary = options.primary ?? sites.sorted().first ?? "default"
+        ctx = AnalysisContext(primary: primary, sites: sites, front: front, retentionNanos: nanos(options.detectors.retentionSecs))
+        let settings = options.detectors
+        let lag = ReplicationLagDetector(settings: settings)
+        let missing = SecondaryMissingDetector(settings: settings)
+        let builtIn: [Detector] = [
+            PushUnauthorizedDetector(settings: settings), missing, lag, ReplicationDuplicateDetector(settings: settings),
+            TagWithoutDataDetector(settings: settings),
+        ].filter { settings.enabled.contains($0.id) }
+        detectors = builtIn + options.userRules.map { UserRuleDetector(rule: $0, evidenceLimit: settings.evidenceLimit) }
+        self.lag = settings.enabled.contains(lag.id) ? lag : nil
+        self.missing = settings.enabled.contains(missing.id) ? missing : nil
+    }
+
+    /// The front-door components of each site, from the sources' file names: Harbor's proxy when
+    /// there is one, else another nginx, else the registry.
+    public static func front(for sources: [ResolvedSource]) -> [String: Set<Component>] {
+        var front: [String: Set<Component>] = [:]
+        for site in Set(sources.map(\.site)) {
+            let hints = Set(sources.filter { $0.site == site }.compactMap(\.componentHint))
+            if hints.contains(.proxy) {
+                front[site] = [.proxy]
+            } else if hints.contains(.nginx) {
+                front[site] = [.nginx]
+            } else if hints.contains(.registry) {
+                front[site] = [.registry]
+            } else {
+                front[site] = [.proxy, .nginx]
+            }
+        }
+        return front
+    }
+
+    /// Reads one event.
+    public func consume(_ e: Event) {
+        consumed += 1
+        ctx.advance(e.time)
+        stitcher.observe(e, ctx)
+        sessions.observe(e, ctx)
+        for d in detectors { d.observe(e, ctx) }
+        if ctx.isFront(e) {
+            Analyzer.count(e, into: &totals[e.site, default: SiteTotals()])
+            Analyzer.learn(e, ctx)
+        }
+    }
+
+    /// Moves the clock to `time` without an event (an idle input: time passes all the same).
+    public func advance(to time: Int64) {
+        guard time > ctx.now else { return }
+        ctx.advance(time)
+        for d in detectors { d.tick(ctx) }
+    }
+
+    /// The findings as they stand now; can be called any number of times.
+    public func snapshot() -> [Finding] {
+        for d in detectors { d.tick(ctx) }
+        return detectors.flatMap { $0.snapshot(ctx) }
+    }
+
+    /// The end of the input: every finding, and the report's figures.
+    public func finish(parse: [SourceStats], inputErrors: [InputError], events: Int, lateEvents: Int) -> Analysis {
+        let findings = detectors.flatMap { $0.finish(ctx) }
+        sessions.finish()
+        return Analysis(
+            sites: ctx.sites, primary: ctx.primary, start: ctx.start == .max ? 0 : ctx.start, end: ctx.now == .min ? 0 : ctx.now,
+            totals: totals, findings: findings, pushes: lag?.pushes ?? [], latency: lag?.latencySummary() ?? [:],
+            foldedPushes: lag?.folded ?? 0, parse: parse, inputErrors: inputErrors, stitch: stitcher.counts,
+            sessions: sessions.counts, events: events, lateEvents: lateEvents, unrelated404: missing?.unrelated404 ?? 0,
+            settings: options.detectors)
+    }
+}
