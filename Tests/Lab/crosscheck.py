@@ -46,6 +46,7 @@ def main():
     for e in events:
         e["_t"] = ts(e["time"])
     passed, failed = 0, []
+    ua_checked = set()
 
     def check(ok, what):
         nonlocal passed
@@ -55,7 +56,7 @@ def main():
             failed.append(what)
 
     def window(rec, slack=1.5):
-        return ts(rec["start"]) - slack, ts(rec["end"]) + slack
+        return ts(rec["start"]) - slack, ts(rec.get("end") or rec["time"]) + slack
 
     for r in truth:
         if r["type"] == "push":
@@ -96,7 +97,12 @@ def main():
                       r["site"], r["user"], r["user_agent"],
                       sorted({e.get("user_agent") for e in events if e["site"] == r["site"] and e.get("component") == "core"
                               and e.get("user_agent")})))
-        elif r["type"] == "garbage" and r.get("what", "").startswith("quotes, backslash"):
+        elif r["type"] == "garbage" and r.get("status") and r["client"] == "curl":
+            lo, hi = window(r)
+            check(any(e["site"] == r["site"] and e.get("status") == r["status"] and lo <= e["_t"] <= hi for e in nginx),
+                  "garbage %s %r: no nginx line with status %s" % (r["site"], r["what"], r["status"]))
+        if r["type"] == "garbage" and r.get("what", "").startswith("quotes, backslash") and r["site"] not in ua_checked:
+            ua_checked.add(r["site"])
             ua = 'evil "agent" \\ with \u00fcml\u00e4uts\t<tab>'
             uas = {e["format"]: e.get("user_agent") for e in events if e["site"] == r["site"]
                    and (e.get("user_agent") or "").startswith("evil")}

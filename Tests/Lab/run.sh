@@ -134,7 +134,7 @@ openssl x509 -in "$WORK/token.crt" -outform DER -out "$WORK/token.der"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/tls.key" -out "$WORK/tls.crt" \
   -days 2 -subj "/CN=127.0.0.1" >/dev/null 2>&1
 
-"$PY" "$LAB_DIR/scenario.py" --write-users "$WORK/users.json"
+"$PY" -B "$LAB_DIR/scenario.py" --write-users "$WORK/users.json"
 
 DPID=$$   # stands for dockerd's PID in the syslog prefix (one per host, as in Harbor)
 
@@ -348,7 +348,7 @@ fi
 for site in hub-1 hub-2; do
   w="$WORK/$site"
   start_component "$site" core core.log \
-    "$PY" -u "$LAB_DIR/tokensvc.py" --port "${TOKEN_PORT[$site]}" --site "$site" --key "$WORK/token.key" \
+    "$PY" -B -u "$LAB_DIR/tokensvc.py" --port "${TOKEN_PORT[$site]}" --site "$site" --key "$WORK/token.key" \
       --cert-der "$WORK/token.der" --users "$WORK/users.json" --decisions "$w/token-decisions.jsonl"
   start_component "$site" registry registry.log env TZ=UTC docker-registry serve "$w/registry.yml"
   if [ "$NGINX_LOG" = native ]; then
@@ -398,7 +398,7 @@ fi
 
 # the scenario runs in the background so that a signal reaches the trap at once; the trap
 # stops it (and it stops its own children) before the servers
-"$PY" -u "$LAB_DIR/scenario.py" --lab "$WORK/lab.json" 2> >(tee -a "$LABLOG" >&2) &
+"$PY" -B -u "$LAB_DIR/scenario.py" --lab "$WORK/lab.json" 2> >(tee -a "$LABLOG" >&2) &
 SCENARIO_PID=$!
 SERVER_PIDS=("$SCENARIO_PID" "${SERVER_PIDS[@]}")
 set +e

@@ -26,6 +26,7 @@ import threading
 import time
 import traceback
 
+sys.dont_write_bytecode = True  # keep Tests/Lab free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mkimage  # noqa: E402
 import regclient  # noqa: E402

@@ -22,6 +22,9 @@ public struct LineFramer {
     /// The last byte of the line in progress.
     private var pendingLast: UInt8 = 0
 
+    /// Bytes of the unfinished line held for the next call (the input's offset minus this is the end of the last line).
+    public var pendingBytes: Int { pendingLength }
+
     /// A framer that cuts lines longer than `maxLineLength` bytes.
     public init(maxLineLength: Int = 65536) {
         precondition(maxLineLength > 0, "maxLineLength must be positive")

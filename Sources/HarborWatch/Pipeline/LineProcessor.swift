@@ -1,0 +1,82 @@
+/// Turns the lines of one source into events: parses each, joins continuation lines to the record
+/// before them, expands `message repeated N times`, and counts every outcome.
+///
+/// Shared by the batch cursor and the live follower. Harbor-text and registry records are held
+/// until the next line shows they have no continuation (or `flush` is called).
+struct LineProcessor {
+    var parser: LineParser
+    var stats: SourceStats
+    let site: String
+    let maxSamples: Int
+    let maxLineLength: Int
+    var fileName = ""
+    var lineNo = 0
+    private var pending = Event()
+    private var hasPending = false
+
+    init(parser: LineParser, stats: SourceStats, site: String, maxSamples: Int, maxLineLength: Int) {
+        self.parser = parser
+        self.stats = stats
+        self.site = site
+        self.maxSamples = maxSamples
+        self.maxLineLength = maxLineLength
+    }
+
+    /// Hands out the held record, if any.
+    mutating func flush(into out: inout [Event]) {
+        if hasPending {
+            out.append(pending)
+            hasPending = false
+        }
+    }
+
+    /// Reads one line.
+    mutating func handle(_ line: UnsafeBufferPointer<UInt8>, _ flags: LineFlags, into out: inout [Event]) {
+        lineNo += 1
+        stats.lines += 1
+        if flags.contains(.truncated) { stats.truncated += 1 }
+        var e = Event()
+        e.site = site
+        e.file = fileName
+        e.line = lineNo
+        switch parser.parse(line, into: &e) {
+        case .event(let count):
+            stats.events += count
+            flush(into: &out)
+            for _ in 1..<max(1, count) { out.append(e) }
+            if e.format == .harborText || e.format == .registryLogrus {
+                pending = e
+                hasPending = true
+            } else {
+                out.append(e)
+            }
+        case .skip(let reason):
+            stats.skipped[reason, default: 0] += 1
+        case .malformed(let reason):
+            stats.malformed[reason, default: 0] += 1
+            if stats.malformedSamples.count < maxSamples {
+                let why = flags.contains(.truncated) ? "\(reason.rawValue) (line cut at \(maxLineLength) bytes)" : reason.rawValue
+                stats.malformedSamples.append(LineIssue(file: fileName, line: lineNo, reason: why))
+            }
+        case .continuation(let r):
+            if hasPending {
+                stats.continuations += 1
+                let text = Escapes.mayHaveRsyslogEscape(line, r) ? Escapes.rsyslog(line, r) : line.string(r)
+                pending.message = (pending.message ?? "") + "\n" + text
+            } else {
+                stats.malformed[.orphanContinuation, default: 0] += 1
+                if stats.malformedSamples.count < maxSamples {
+                    stats.malformedSamples.append(LineIssue(file: fileName, line: lineNo, reason: MalformedReason.orphanContinuation.rawValue))
+                }
+            }
+        }
+    }
+
+    /// Adds the parser's per-format counts to the stats (at the end).
+    mutating func finishStats() {
+        for (k, v) in parser.formatCounts { stats.formats[k, default: 0] += v }
+        if stats.component == .unknown, let top = stats.formats.max(by: { $0.value < $1.value })?.key {
+            if top.hasPrefix("nginx") { stats.component = .nginx } else if top.hasPrefix("registry") { stats.component = .registry }
+        }
+    }
+}
