@@ -7,6 +7,6 @@ struct HarborwatchCommand: ParsableCommand {
         commandName: "harborwatch",
         abstract: "Reads Harbor registry logs and tells when pushes and pulls fail, and why.",
         version: HarborWatch.version,
-        subcommands: [AnalyzeCommand.self, ParseCommand.self, RulesCommand.self, FormatsCommand.self]
+        subcommands: [AnalyzeCommand.self, WatchCommand.self, ParseCommand.self, RulesCommand.self, FormatsCommand.self]
     )
 }

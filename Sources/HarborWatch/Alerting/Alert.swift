@@ -80,3 +80,6 @@ public struct Notification: Sendable, Equatable {
         self.idempotencyKey = idempotencyKey
     }
 }
+
+/// `Notification` under a name that does not clash with Foundation's.
+public typealias AlertNotification = Notification

@@ -26,6 +26,8 @@ public struct LineParser {
 
     /// The clock that dates syslog prefixes; replaced per file of a rotated set.
     public var clock: SyslogClock
+    /// Learn the syslog zone and year from the first dated payload (a live stream, where no probe ran).
+    public var learnsClock = false
     /// The syslog prefix of the last event, and its payload's own time (0 when it had none): clock probing.
     public private(set) var lastPrefix: SyslogPrefix?
     /// The payload's own time of the last syslog-wrapped event (0 when it had none).
@@ -73,6 +75,11 @@ public struct LineParser {
             if case .event = result {
                 lastPrefix = p
                 payloadTime = e.time
+                if learnsClock, e.time != 0, p.absolute == nil {
+                    learnsClock = false
+                    let zone: SyslogZone = options.syslogZone ?? .fixed(ClockProbe.offset(prefix: p, payload: e.time) ?? 0)
+                    clock = SyslogClock(year: options.year, reference: e.time, zone: zone)
+                }
                 if e.time == 0 { e.time = clock.nanos(p) }
                 return .event(count: count)
             }

@@ -1,0 +1,179 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Follows one log file as it grows, across rotation, as `tail -F` does but without losing or
+/// repeating a line.
+///
+/// - Rotation by rename (or deletion and re-creation): the old file is read to its end, then the new
+///   one from its start.
+/// - `copytruncate`: the file's first bytes change (or it shrinks); the lines written between the
+///   last read and the truncation are recovered from the fresh copy (`NAME.1` or `NAME.1.gz`, found
+///   by the same first bytes), then the truncated file is read from its start.
+/// - A line cut by a writer mid-way is held until its newline arrives.
+///
+/// The position (`fingerprint` of the first bytes, `offset` of the end of the last whole line)
+/// is what a checkpoint stores to resume.
+public final class FileFollower {
+    /// The path followed.
+    public let path: String
+    /// Hash of the file's first bytes (up to 1 KiB), 0 until read.
+    public private(set) var fingerprint: UInt64 = 0
+    /// Bytes of the file read so far.
+    public private(set) var readOffset: Int64 = 0
+    /// Times the file was rotated under us.
+    public private(set) var rotations = 0
+    /// Lines recovered from a rotated copy after a copytruncate.
+    public private(set) var recoveredBytes: Int64 = 0
+    /// Problems (a rotated copy that could not be read …).
+    public private(set) var warnings: [String] = []
+
+    private var fd: Int32 = -1
+    private var inode: UInt64 = 0
+    private var fingerprintLength = 0
+    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+
+    /// A follower of `path`, starting at `offset` of the file whose first bytes hash to `fingerprint`
+    /// (0: start from the beginning, or the end with `fromEnd`).
+    public init(path: String, fingerprint: UInt64 = 0, offset: Int64 = 0, fromEnd: Bool = false) {
+        self.path = path
+        self.fingerprint = fingerprint
+        readOffset = offset
+        startAtEnd = fromEnd && fingerprint == 0
+    }
+
+    private var startAtEnd: Bool
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Reads what is new; `emit` receives the bytes in order, and `rotated` is called before the bytes
+    /// of a new file (so the caller can end its pending line and reset its line numbers).
+    public func poll(_ emit: (UnsafeBufferPointer<UInt8>) -> Void, rotated: () -> Void) {
+        if fd < 0 { open(emit, rotated) }
+        guard fd >= 0 else { return }
+        // copytruncate: the first bytes are not the ones we read (or the file shrank).
+        var st = stat()
+        if fstat(fd, &st) == 0, Int64(st.st_size) < readOffset || (fingerprint != 0 && fingerprintLength > 0 && currentFingerprint(length: fingerprintLength) != fingerprint) {
+            recoverFromCopy(emit)
+            rotations += 1
+            rotated()
+            readOffset = 0
+            fingerprint = 0
+            fingerprintLength = 0
+        }
+        drain(emit)
+        // rename / delete + re-create: the path names another file now.
+        var now = stat()
+        if stat(path, &now) == 0, UInt64(now.st_ino) != inode {
+            drain(emit)
+            close(fd)
+            fd = -1
+            rotations += 1
+            rotated()
+            readOffset = 0
+            fingerprint = 0
+            fingerprintLength = 0
+            open(emit, rotated)
+            drain(emit)
+        }
+    }
+
+    private func open(_ emit: (UnsafeBufferPointer<UInt8>) -> Void, _ rotated: () -> Void) {
+        let f = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard f >= 0 else { return }
+        var st = stat()
+        fstat(f, &st)
+        fd = f
+        inode = UInt64(st.st_ino)
+        if startAtEnd {
+            readOffset = Int64(st.st_size)
+            startAtEnd = false
+            noteFingerprint()
+            return
+        }
+        if fingerprint != 0 {
+            // Resuming: is this still the file we read? Else look for it among the rotated copies.
+            let len = min(1024, Int(readOffset))
+            if len > 0, currentFingerprint(length: len) != fingerprint || Int64(st.st_size) < readOffset {
+                recoverFromCopy(emit)
+                rotated()
+                readOffset = 0
+                fingerprint = 0
+            } else {
+                fingerprintLength = len
+            }
+        }
+    }
+
+    private func drain(_ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(readOffset)) }
+            if n <= 0 { break }
+            buffer.withUnsafeBufferPointer { emit(UnsafeBufferPointer(rebasing: $0[0..<n])) }
+            readOffset += Int64(n)
+            if fingerprintLength < 1024 { noteFingerprint() }
+        }
+    }
+
+    private func noteFingerprint() {
+        let len = Int(min(1024, readOffset))
+        guard len > fingerprintLength else { return }
+        fingerprint = currentFingerprint(length: len)
+        fingerprintLength = len
+    }
+
+    private func currentFingerprint(length: Int) -> UInt64 {
+        var head = [UInt8](repeating: 0, count: length)
+        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, length, 0) }
+        guard n == length else { return 0 }
+        return Self.hash(head)
+    }
+
+    static func hash(_ bytes: [UInt8]) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h ^= UInt64(b); h &*= 0x100_0000_01b3 }
+        return h == 0 ? 1 : h
+    }
+
+    /// The bytes after `readOffset` in the copy logrotate made (`NAME.1`, else `NAME.1.gz`) of the file we were reading.
+    private func recoverFromCopy(_ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
+        guard fingerprint != 0, fingerprintLength > 0 else { return }
+        for candidate in [path + ".1", path + ".1.gz", path + ".0"] {
+            guard let reader = try? ChunkReader(path: candidate, decompressInBackground: false) else { continue }
+            var all: [UInt8] = []
+            var ok = false
+            var total: Int64 = 0
+            while let chunk = reader.next() {
+                all.append(contentsOf: chunk)
+                total += Int64(chunk.count)
+                if !ok, all.count >= fingerprintLength {
+                    guard Self.hash(Array(all[0..<fingerprintLength])) == fingerprint else { break }
+                    ok = true
+                }
+                if ok, all.count > 4 << 20 {
+                    // emit what lies past readOffset and keep memory small
+                    flushRecovered(&all, total: total, emit)
+                }
+            }
+            if ok {
+                flushRecovered(&all, total: total, emit)
+                return
+            }
+        }
+        warnings.append("\(path) was truncated, and no rotated copy (\(path).1, \(path).1.gz) holds the lines written after offset \(readOffset): they may be lost")
+    }
+
+    /// Emits the part of `all` (the last `all.count` bytes of `total` read) that lies past `readOffset`.
+    private func flushRecovered(_ all: inout [UInt8], total: Int64, _ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
+        let startOfAll = total - Int64(all.count)
+        if total > readOffset {
+            let from = Int(max(0, readOffset - startOfAll))
+            all.withUnsafeBufferPointer { emit(UnsafeBufferPointer(rebasing: $0[from...])) }
+            recoveredBytes += total - max(readOffset, startOfAll)
+            readOffset = total
+        }
+        all.removeAll(keepingCapacity: true)
+    }
+}

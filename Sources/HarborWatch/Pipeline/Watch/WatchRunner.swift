@@ -1,0 +1,357 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options of `harborwatch watch`.
+public struct WatchOptions: Sendable {
+    /// Analysis options (parse, primary, detectors, user rules …).
+    public var analyze = AnalyzeOptions()
+    /// Read standard input.
+    public var stdin = false
+    /// stdin's site, and component when all lines are of one.
+    public var stdinSite = "default"
+    public var stdinComponent: Component?
+    /// stdin lines carry a `SITE[/COMPONENT] ` prefix.
+    public var stdinPrefixed = false
+    /// Files, directories and globs to follow.
+    public var follow: [InputSpec] = []
+    /// Read existing files from their start (default: from their end, like `tail -F`).
+    public var fromStart = false
+    /// Where checkpoints live (nil: none).
+    public var stateDir: String?
+    /// Seconds of quiet after which the event clock moves on by wall time.
+    public var idleFlushSecs: Double = 30
+    /// How often files are polled.
+    public var pollIntervalSecs: Double = 0.25
+    /// How much recent input a restart re-reads, silently, to rebuild the correlation state.
+    public var replaySecs: Double = 900
+    /// Write every new event as NDJSON here (exactly once across restarts).
+    public var eventsPath: String?
+    /// Append every alert transition as NDJSON here.
+    public var alertsPath: String?
+    /// Prometheus text file rewritten with the counters.
+    public var metricsPath: String?
+    /// A one-line status on stderr (TTY).
+    public var statusLine = false
+    /// Colour in the alert lines.
+    public var color = false
+    /// Stop after this many seconds (tests), nil: until a signal or the end of stdin.
+    public var maxRuntimeSecs: Double?
+
+    /// Defaults.
+    public init() {}
+}
+
+/// Where alert transitions and due notifications go.
+public protocol WatchSink: AnyObject {
+    /// An alert fired or resolved.
+    func alert(_ a: Alert)
+    /// A notification is due (routing, grouping and inhibition applied).
+    func notify(_ n: Notification, at: Int64)
+}
+
+/// Signals, as flags the loop reads.
+public enum WatchSignals {
+    nonisolated(unsafe) static var stop: sig_atomic_t = 0
+    nonisolated(unsafe) static var reload: sig_atomic_t = 0
+
+    /// Installs SIGINT/SIGTERM (stop) and SIGHUP (reload) handlers.
+    public static func install() {
+        signal(SIGINT) { _ in WatchSignals.stop = 1 }
+        signal(SIGTERM) { _ in WatchSignals.stop = 1 }
+        signal(SIGHUP) { _ in WatchSignals.reload = 1 }
+        signal(SIGPIPE, SIG_IGN)
+    }
+}
+
+/// The streaming pipeline: the same engine as `analyze`, fed continuously.
+public final class WatchRunner {
+    var options: WatchOptions
+    var rules: RulesFile
+    let reloadRules: (() throws -> RulesFile)?
+    let sink: WatchSink
+    var engine: AnalysisEngine
+    var builder: AlertBuilder
+    var router: Router
+    var tracker = AlertTracker()
+    var notified: [String] = []
+    var notifiedSet = Set<String>()
+    var followed: [FollowedSource] = []
+    var stdinSource: StdinSource?
+    var checkpoint = Checkpoint()
+    var eventsFD: Int32 = -1
+    var eventsLength: Int64 = 0
+    var linesTotal = 0
+    var eventsTotal = 0
+    var lastEventWall = Date()
+    var lastEventTime: Int64 = 0
+    var lastResolve = Date.distantPast
+    var lastCheckpoint = Date.distantPast
+    var sitesSeen: [String] = []
+    /// Messages for the operator (rotation warnings, reload results).
+    public private(set) var messages: [String] = []
+    var log: (String) -> Void
+
+    /// A runner; `reloadRules` re-reads the rules file on SIGHUP.
+    public init(options: WatchOptions, rules: RulesFile, sink: WatchSink, reloadRules: (() throws -> RulesFile)? = nil, log: @escaping (String) -> Void) {
+        self.options = options
+        self.rules = rules
+        self.reloadRules = reloadRules
+        self.sink = sink
+        self.log = log
+        builder = AlertBuilder(rules: rules)
+        router = Router(rules: rules)
+        engine = AnalysisEngine(sites: [], front: [:], options: options.analyze)
+    }
+
+    /// Runs until a signal, the end of stdin (with nothing followed), or `maxRuntimeSecs`; returns the exit status.
+    public func run() throws -> Int32 {
+        let started = Date()
+        if let dir = options.stateDir {
+            checkpoint = try Checkpoint.load(dir: dir)
+            tracker = AlertTracker(emitted: checkpoint.emitted.compactMapValues { Alert.Status(rawValue: $0) })
+            notified = checkpoint.notified
+            notifiedSet = Set(notified)
+        }
+        try openEvents()
+        resolveFollowed()
+        buildEngine()
+        replay()
+        if options.stdin {
+            stdinSource = StdinSource(site: options.stdinSite, component: options.stdinComponent, prefixed: options.stdinPrefixed, options: options.analyze.parse)
+        }
+        var lastResolveScan = Date()
+        while WatchSignals.stop == 0 {
+            if WatchSignals.reload != 0 {
+                WatchSignals.reload = 0
+                reload()
+            }
+            var batch: [Event] = []
+            for f in followed { f.poll(into: &batch) }
+            if let s = stdinSource {
+                s.poll(timeoutMs: batch.isEmpty ? Int32(options.pollIntervalSecs * 1000) : 0, into: &batch)
+            } else if batch.isEmpty {
+                usleep(UInt32(options.pollIntervalSecs * 1e6))
+            }
+            if !batch.isEmpty {
+                consume(batch)
+            } else if Date().timeIntervalSince(lastEventWall) >= options.idleFlushSecs, lastEventTime > 0 {
+                // Quiet input: time passes all the same.
+                engine.advance(to: lastEventTime + Int64(Date().timeIntervalSince(lastEventWall) * 1e9))
+                evaluate()
+            }
+            if Date().timeIntervalSince(lastResolveScan) >= 5 {
+                lastResolveScan = Date()
+                resolveFollowed(adding: true)
+            }
+            if Date().timeIntervalSince(lastCheckpoint) >= 1 { try saveCheckpoint() }
+            if let s = stdinSource, s.ended, followed.isEmpty { break }
+            if let m = options.maxRuntimeSecs, Date().timeIntervalSince(started) >= m { break }
+        }
+        evaluate()
+        try saveCheckpoint()
+        if eventsFD >= 0 { close(eventsFD) }
+        return 0
+    }
+
+    // MARK: inputs
+
+    private func resolveFollowed(adding: Bool = false) {
+        guard !options.follow.isEmpty else { return }
+        let resolution = InputResolver().resolve(options.follow)
+        if !adding { for e in resolution.errors { log(e.description) } }
+        for s in resolution.sources where !s.isStdin {
+            guard let live = s.files.last, !followed.contains(where: { $0.path == live }) else { continue }
+            let saved = checkpoint.files[live]
+            let clock = SyslogClock(year: options.analyze.parse.year, reference: nil, zone: options.analyze.parse.syslogZone ?? .fixed(0))
+            let f = FollowedSource(
+                source: s, options: options.analyze.siteParse[s.site] ?? options.analyze.parse, clock: clock,
+                fingerprint: saved?.fingerprint ?? 0, offset: saved?.offset ?? 0, lines: saved?.lines ?? 0,
+                fromEnd: saved == nil && !options.fromStart && !adding)
+            followed.append(f)
+            if !sitesSeen.contains(s.site) { sitesSeen.append(s.site) }
+            if adding {
+                log("following new file \(live)")
+                buildEngineIfSitesChanged()
+            }
+        }
+    }
+
+    private var engineSites: [String] = []
+
+    private func buildEngine() {
+        var sites = sitesSeen
+        if options.stdin, !sites.contains(options.stdinSite) { sites.append(options.stdinSite) }
+        for s in rules.sites where !sites.contains(s.name) { sites.append(s.name) }
+        let sources = followed.map(\.source)
+        var front = AnalysisEngine.front(for: sources)
+        if options.stdin, front[options.stdinSite] == nil { front[options.stdinSite] = [.proxy, .nginx] }
+        engine = AnalysisEngine(sites: sites, front: front, options: options.analyze)
+        engineSites = sites
+    }
+
+    private func buildEngineIfSitesChanged() {
+        if Set(sitesSeen).subtracting(engineSites).isEmpty { return }
+        buildEngine()
+        replay()
+    }
+
+    /// Re-reads the recent past of every followed file, silently, to rebuild the correlation state.
+    private func replay() {
+        var batch: [Event] = []
+        for f in followed {
+            guard let saved = checkpoint.files[f.path], saved.replayOffset < saved.offset else { continue }
+            let fd = open(f.path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var head = [UInt8](repeating: 0, count: Int(min(1024, saved.offset)))
+            let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+            guard n == head.count, FileFollower.hash(head) == saved.fingerprint else {
+                log("\(f.path) changed while harborwatch was stopped: its recent state is not replayed")
+                continue
+            }
+            var proc = f.processor
+            proc.lineNo = saved.replayLines
+            var framer = LineFramer(maxLineLength: proc.maxLineLength)
+            var off = saved.replayOffset
+            var buf = [UInt8](repeating: 0, count: 1 << 20)
+            while off < saved.offset {
+                let want = Int(min(Int64(buf.count), saved.offset - off))
+                let got = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(off)) }
+                if got <= 0 { break }
+                buf.withUnsafeBufferPointer { b in framer.feed(UnsafeBufferPointer(rebasing: b[0..<got])) { line, flags in proc.handle(line, flags, into: &batch) } }
+                off += Int64(got)
+            }
+            proc.flush(into: &batch)
+        }
+        batch.sort { $0.time < $1.time }
+        for e in batch { engine.consume(e) }
+        if !batch.isEmpty {
+            // Transitions of the replayed past were emitted before the restart; the tracker knows them.
+            evaluate()
+        }
+    }
+
+    private func reload() {
+        guard let reloadRules else { return }
+        do {
+            let r = try reloadRules()
+            rules = r
+            builder = AlertBuilder(rules: r)
+            router = Router(rules: r)
+            options.analyze = AnalyzeSetup(rules: r, specs: [], options: options.analyze, maxLagSecs: nil).options
+            buildEngine()
+            rebuildFromHistory()
+            log("rules reloaded: \(r.rules.count) rules, \(r.receivers.count) receivers")
+        } catch {
+            log("rules not reloaded, the old ones stay: \(error)")
+        }
+    }
+
+    /// After a reload: re-read each file's recent past into the new engine.
+    private func rebuildFromHistory() {
+        for f in followed {
+            let p = f.replayPoint(now: engine.ctx.now == .min ? 0 : engine.ctx.now, secs: options.replaySecs)
+            checkpoint.files[f.path] = Checkpoint.FileState(
+                fingerprint: f.follower.fingerprint, offset: f.committed, lines: f.processor.lineNo, replayOffset: p.offset, replayLines: p.lines)
+        }
+        replay()
+    }
+
+    // MARK: events and alerts
+
+    private func consume(_ batch: [Event]) {
+        let sorted = batch.sorted { $0.time < $1.time }
+        var out = JSONWriter()
+        for e in sorted {
+            engine.consume(e)
+            if eventsFD >= 0 {
+                EventJSON.write(e, to: &out)
+                out.bytes.append(0x0A)
+            }
+        }
+        if eventsFD >= 0, !out.bytes.isEmpty {
+            out.bytes.withUnsafeBytes { raw in
+                var o = 0
+                while o < raw.count {
+                    let n = write(eventsFD, raw.baseAddress! + o, raw.count - o)
+                    if n <= 0 { break }
+                    o += n
+                }
+            }
+            eventsLength += Int64(out.bytes.count)
+        }
+        eventsTotal += sorted.count
+        lastEventWall = Date()
+        if let t = sorted.last?.time, t > lastEventTime { lastEventTime = t }
+        evaluate()
+    }
+
+    /// Asks the engine for its findings, emits the alert transitions and the notifications now due.
+    func evaluate() {
+        let alerts = engine.snapshot().map(builder.alert)
+        for a in tracker.transitions(alerts) { sink.alert(a) }
+        guard !rules.receivers.isEmpty else { return }
+        let now = engine.ctx.now
+        for s in router.schedule(alerts, end: now) where s.at <= now && !notifiedSet.contains(s.notification.idempotencyKey) {
+            sink.notify(s.notification, at: s.at)
+            notifiedSet.insert(s.notification.idempotencyKey)
+            notified.append(s.notification.idempotencyKey)
+        }
+        if notified.count > 20_000 {
+            notified.removeFirst(notified.count - 10_000)
+            notifiedSet = Set(notified)
+        }
+    }
+
+    // MARK: state
+
+    private func openEvents() throws {
+        guard let p = options.eventsPath else { return }
+        eventsFD = open(p, O_WRONLY | O_CREAT, 0o644)
+        guard eventsFD >= 0 else { throw CocoaError(.fileWriteNoPermission) }
+        // Whatever was written after the last checkpoint is written again: cut it off first.
+        eventsLength = options.stateDir == nil ? 0 : checkpoint.eventsLength
+        ftruncate(eventsFD, off_t(eventsLength))
+        lseek(eventsFD, off_t(eventsLength), SEEK_SET)
+    }
+
+    func saveCheckpoint() throws {
+        lastCheckpoint = Date()
+        guard let dir = options.stateDir else { return }
+        if eventsFD >= 0 { fsync(eventsFD) }
+        var c = Checkpoint()
+        let now = engine.ctx.now == .min ? 0 : engine.ctx.now
+        for f in followed {
+            let p = f.replayPoint(now: now, secs: options.replaySecs)
+            c.files[f.path] = Checkpoint.FileState(
+                fingerprint: f.follower.fingerprint, offset: f.committed, lines: f.processor.lineNo, replayOffset: p.offset, replayLines: p.lines)
+        }
+        c.emitted = tracker.emitted.mapValues(\.rawValue)
+        c.notified = notified
+        c.eventsLength = eventsLength
+        c.watermark = now
+        try c.save(dir: dir)
+        checkpoint = c
+        try writeMetrics()
+    }
+
+    private func writeMetrics() throws {
+        guard let path = options.metricsPath else { return }
+        let stats = followed.map(\.processor.stats) + (stdinSource?.stats ?? [])
+        var total = SourceStats(name: "", site: "", component: .unknown)
+        for s in stats { total.add(s) }
+        let firing = tracker.emitted.values.filter { $0 == .firing }.count
+        var text = "# HELP harborwatch_lines_total Lines read.\n# TYPE harborwatch_lines_total counter\nharborwatch_lines_total \(total.lines)\n"
+        text += "# HELP harborwatch_events_total Events made.\n# TYPE harborwatch_events_total counter\nharborwatch_events_total \(total.events)\n"
+        text += "# HELP harborwatch_malformed_lines_total Malformed lines.\n# TYPE harborwatch_malformed_lines_total counter\nharborwatch_malformed_lines_total \(total.malformedCount)\n"
+        text += "# HELP harborwatch_alerts_firing Alerts firing now.\n# TYPE harborwatch_alerts_firing gauge\nharborwatch_alerts_firing \(firing)\n"
+        let lag = lastEventTime > 0 ? Date().timeIntervalSince1970 - Double(lastEventTime) / 1e9 : 0
+        text += "# HELP harborwatch_event_lag_seconds Wall time minus the newest event time.\n# TYPE harborwatch_event_lag_seconds gauge\nharborwatch_event_lag_seconds \(lag)\n"
+        let rot = followed.reduce(0) { $0 + $1.follower.rotations }
+        text += "# HELP harborwatch_rotations_total File rotations followed.\n# TYPE harborwatch_rotations_total counter\nharborwatch_rotations_total \(rot)\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}

@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One followed file of `watch --follow`, with its framing, parsing and replay history.
+final class FollowedSource {
+    let follower: FileFollower
+    let source: ResolvedSource
+    var framer: LineFramer
+    var processor: LineProcessor
+    /// (event time, offset, lines) at chunk ends, to find where to replay from.
+    var history: [(time: Int64, offset: Int64, lines: Int)] = []
+    var lastTime: Int64 = 0
+    /// Offset of the end of the last whole line handed on.
+    var committed: Int64 = 0
+
+    init(source: ResolvedSource, options: ParseOptions, clock: SyslogClock, fingerprint: UInt64, offset: Int64, lines: Int, fromEnd: Bool) {
+        self.source = source
+        let path = source.files.last ?? source.name
+        follower = FileFollower(path: path, fingerprint: fingerprint, offset: offset, fromEnd: fromEnd)
+        framer = LineFramer(maxLineLength: options.maxLineLength)
+        var parser = LineParser(options: options, componentHint: source.componentHint, clock: clock)
+        parser.jobIdFromFile = SourceRunner.jobId(fromPath: path)
+        parser.learnsClock = options.syslogZone == nil || options.year == nil
+        processor = LineProcessor(
+            parser: parser, stats: SourceStats(name: source.name, site: source.site, component: source.componentHint ?? .unknown),
+            site: source.site, maxSamples: 20, maxLineLength: options.maxLineLength)
+        processor.fileName = path
+        processor.lineNo = lines
+        committed = offset
+    }
+
+    var path: String { follower.path }
+
+    /// Reads what is new into `out`.
+    func poll(into out: inout [Event]) {
+        var events: [Event] = []
+        follower.poll({ bytes in
+            self.framer.feed(bytes) { line, flags in self.processor.handle(line, flags, into: &events) }
+        }, rotated: {
+            self.framer.finish { line, flags in self.processor.handle(line, flags, into: &events) }
+            self.processor.flush(into: &events)
+            self.framer = LineFramer(maxLineLength: self.processor.maxLineLength)
+            self.processor.lineNo = 0
+            self.history.removeAll()
+        })
+        processor.flush(into: &events)
+        committed = follower.readOffset - Int64(framer.pendingBytes)
+        if let t = events.last?.time, t > lastTime { lastTime = t }
+        if !events.isEmpty {
+            history.append((lastTime, committed, processor.lineNo))
+            if history.count > 4096 { history.removeFirst(history.count - 4096) }
+        }
+        out += events
+    }
+
+    /// The newest history point at least `secs` older than `now` (where a replay would start).
+    func replayPoint(now: Int64, secs: Double) -> (offset: Int64, lines: Int) {
+        let horizon = now - Int64(secs * 1e9)
+        if let p = history.last(where: { $0.time <= horizon }) { return (p.offset, p.lines) }
+        return history.first.map { _ in (history[0].offset, history[0].lines) } ?? (committed, processor.lineNo)
+    }
+}
+
+/// Standard input, read as it arrives: one site and component, or lines prefixed `SITE[/COMPONENT] `.
+final class StdinSource {
+    let site: String
+    let prefixed: Bool
+    var framer: LineFramer
+    var processors: [String: LineProcessor] = [:]
+    let options: ParseOptions
+    let component: Component?
+    private(set) var ended = false
+    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    var year: Int?
+
+    init(site: String, component: Component?, prefixed: Bool, options: ParseOptions) {
+        self.site = site
+        self.prefixed = prefixed
+        self.options = options
+        self.component = component
+        framer = LineFramer(maxLineLength: options.maxLineLength)
+    }
+
+    private func processor(_ site: String, _ component: Component?) -> LineProcessor {
+        let key = site + "/" + (component?.rawValue ?? "")
+        if let p = processors[key] { return p }
+        let clock = SyslogClock(year: options.year, reference: nil, zone: options.syslogZone ?? .fixed(0))
+        var parser = LineParser(options: options, componentHint: component, clock: clock)
+        parser.learnsClock = options.syslogZone == nil || options.year == nil
+        var p = LineProcessor(
+            parser: parser,
+            stats: SourceStats(name: "-", site: site, component: component ?? .unknown), site: site, maxSamples: 20,
+            maxLineLength: options.maxLineLength)
+        p.fileName = "-"
+        processors[key] = p
+        return p
+    }
+
+    /// Waits up to `timeoutMs` for input and reads what is there into `out`.
+    func poll(timeoutMs: Int32, into out: inout [Event]) {
+        guard !ended else { return }
+        var pfd = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+        let r = Glibc.poll(&pfd, 1, timeoutMs)
+        guard r > 0 else { return }
+        let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+        var events: [Event] = []
+        if n <= 0 {
+            ended = true
+            framer.finish { line, flags in self.handle(line, flags, &events) }
+        } else {
+            buffer.withUnsafeBufferPointer { b in
+                framer.feed(UnsafeBufferPointer(rebasing: b[0..<n])) { line, flags in self.handle(line, flags, &events) }
+            }
+        }
+        for k in processors.keys { processors[k]!.flush(into: &events) }
+        out += events
+    }
+
+    private func handle(_ line: UnsafeBufferPointer<UInt8>, _ flags: LineFlags, _ out: inout [Event]) {
+        guard prefixed else {
+            var p = processor(site, component)
+            p.handle(line, flags, into: &out)
+            processors[site + "/" + (component?.rawValue ?? "")] = p
+            return
+        }
+        // SITE[/COMPONENT] rest-of-line
+        guard let sp = line.find(ASCII.space, from: 0, to: line.count), sp > 0 else {
+            var p = processor(site, component)
+            p.handle(line, flags, into: &out)
+            processors[site + "/" + (component?.rawValue ?? "")] = p
+            return
+        }
+        let head = line.string(0..<sp)
+        let parts = head.split(separator: "/", maxSplits: 1).map(String.init)
+        let s = parts[0]
+        let c = parts.count > 1 ? Component(rawValue: parts[1]) : component
+        var p = processor(s, c)
+        p.handle(UnsafeBufferPointer(rebasing: line[(sp + 1)...]), flags, into: &out)
+        processors[s + "/" + (c?.rawValue ?? "")] = p
+    }
+
+    var stats: [SourceStats] { processors.values.map(\.stats) }
+}

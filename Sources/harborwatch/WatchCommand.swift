@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import HarborWatch
+
+struct WatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Follow logs live (stdin or files across rotation) and fire and resolve alerts as they happen."
+    )
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: ArgumentHelp("Follow a file, directory or glob (repeatable; SITE=PATH names the site).", valueName: "PATH"))
+    var follow: [String] = []
+
+    @Option(help: "Site of the lines on stdin.")
+    var stdinSite: String = "default"
+
+    @Option(help: ArgumentHelp("Component of the lines on stdin (proxy, core, registry …), when they carry no syslog tag.", valueName: "NAME"))
+    var stdinComponent: String?
+
+    @Option(help: "plain, or prefixed: each stdin line starts with 'SITE[/COMPONENT] '.")
+    var stdinFormat: String = "plain"
+
+    @Flag(help: "Read followed files from their start (default: from their end, like tail -F).")
+    var fromStart = false
+
+    @Option(help: ArgumentHelp("Keep checkpoints in DIR and resume from them.", valueName: "DIR"))
+    var state: String?
+
+    @Option(help: "Seconds of quiet after which the event clock moves on by wall time.")
+    var idleFlushSecs: Double = 30
+
+    @Option(help: "Seconds of recent input re-read silently after a restart to rebuild the correlation state.")
+    var replaySecs: Double = 900
+
+    @Option(help: ArgumentHelp("Rules file (default: rules/default.yaml of the package, else the built-in copy).", valueName: "FILE"))
+    var rules: String?
+
+    @Option(help: ArgumentHelp("Append every alert transition as NDJSON to FILE.", valueName: "FILE"))
+    var alerts: String?
+
+    @Option(help: ArgumentHelp("Write every new event as NDJSON to FILE (exactly once across restarts with --state).", valueName: "FILE"))
+    var events: String?
+
+    @Option(help: ArgumentHelp("Rewrite FILE with Prometheus text metrics.", valueName: "FILE"))
+    var metricsFile: String?
+
+    @Option(help: "The primary site.")
+    var primary: String?
+
+    @Option(help: "Stop after this many seconds (for tests and trials).")
+    var maxRuntime: Double?
+
+    func validate() throws {
+        guard stdinFormat == "plain" || stdinFormat == "prefixed" else { throw ValidationError("--stdin-format must be plain or prefixed") }
+        if let c = stdinComponent, Component(rawValue: c) == nil { throw ValidationError("--stdin-component '\(c)' is not a component") }
+        guard !follow.isEmpty || input.paths.contains("-") || !input.paths.isEmpty else {
+            throw ValidationError("nothing to watch: give - for stdin, or --follow PATH")
+        }
+    }
+
+    func run() throws {
+        let load: () throws -> RulesFile = {
+            if let rules = self.rules { return try RulesLoader.load(path: rules) }
+            return try RulesFiles.loadDefault()
+        }
+        let rulesFile: RulesFile
+        do { rulesFile = try load() } catch {
+            StandardError.write("\(error)\n")
+            throw ExitCode(1)
+        }
+        var base = AnalyzeOptions()
+        base.parse = try input.parseOptions()
+        base.primary = primary
+        var o = WatchOptions()
+        o.analyze = AnalyzeSetup(rules: rulesFile, specs: [], options: base, maxLagSecs: nil).options
+        o.stdin = input.paths.contains("-")
+        o.stdinSite = stdinSite
+        o.stdinComponent = stdinComponent.flatMap(Component.init(rawValue:))
+        o.stdinPrefixed = stdinFormat == "prefixed"
+        o.follow = follow.map { f in
+            if f.contains("="), let spec = try? InputSetup.siteSpec(f) { return spec }
+            return InputSpec(path: f)
+        } + (try input.specs()).filter { $0.path != "-" }
+        o.fromStart = fromStart
+        o.stateDir = state
+        o.idleFlushSecs = idleFlushSecs
+        o.replaySecs = replaySecs
+        o.eventsPath = events
+        o.alertsPath = alerts
+        o.metricsPath = metricsFile
+        o.maxRuntimeSecs = maxRuntime
+        o.color = isatty(1) != 0 && getenv("NO_COLOR") == nil
+        let sink = TerminalSink(color: o.color, alertsPath: alerts)
+        WatchSignals.install()
+        let runner = WatchRunner(options: o, rules: rulesFile, sink: sink, reloadRules: load) { StandardError.write("harborwatch: \($0)\n") }
+        let status = try runner.run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// Alert transitions on stdout (and as NDJSON in a file); due notifications on stderr.
+final class TerminalSink: WatchSink {
+    let color: Bool
+    let alertsFD: Int32
+
+    init(color: Bool, alertsPath: String?) {
+        self.color = color
+        alertsFD = alertsPath.map { open($0, O_WRONLY | O_CREAT | O_APPEND, 0o644) } ?? -1
+    }
+
+    func alert(_ a: Alert) {
+        OutputBuffer(fd: 1).write(Array((AlertLine.render(a, color: color) + "\n").utf8))
+        if alertsFD >= 0 { OutputBuffer(fd: alertsFD).write(AnalysisJSON.alerts([a])) }
+    }
+
+    func notify(_ n: AlertNotification, at: Int64) {
+        StandardError.write("harborwatch: notification for \(n.receiver) (\(n.status.rawValue), \(n.alerts.count) alerts, key \(n.idempotencyKey))\n")
+    }
+}
