@@ -51,6 +51,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["harborwatch"],
             path: "Tests/EndToEnd",
+            exclude: ["rotation_harness.py"],
             resources: [.copy("Fixtures")]
         ),
     ],

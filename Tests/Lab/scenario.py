@@ -217,13 +217,12 @@ class Artifact:
         self.dup = None            # None | "concurrent" | "late_skip"
         self.runs = []             # replication run records
         self.landed_at = None      # first manifest PUT completion on hub-2
-        self.checked = threading.Event()  # the first replication run has checked the destination
         self.failed_pulls = []
         self.lock = threading.Lock()
 
 
 class Lab:
-    def __init__(self, cfg, users_path):
+    def __init__(self, cfg):
         self.cfg = cfg
         self.seed = cfg["seed"]
         self.rng = random.Random(self.seed)
@@ -411,8 +410,6 @@ class Lab:
             _, src_digest = src.head_manifest(art.repo, art.tag, sscope)
             dst.ping()
             st, dig = dst.head_manifest(art.repo, art.tag, dscope)
-            if attempt == 1:
-                art.checked.set()
             if st == 200 and dig == src_digest:
                 action = "skipped_exists"
                 J("INFO", 226, "the artifact %s already exists on the destination registry, skip" % ref)
@@ -437,7 +434,6 @@ class Lab:
             J("INFO", 197, "copy %s(source registry) to %s(destination registry) completed" % (rl, rl))
             self.joblog.service("INFO", "/jobservice/runner/redis.go:152", "Job 'REPLICATION:%s' exit with success" % job_id)
         except (regclient.RegistryError, OSError) as e:
-            art.checked.set()
             action, err = "failed", str(e)
             J("ERROR", 200, "got error during the whole transfer period, mark the job failure")
             self.joblog.service("ERROR", "/jobservice/runner/redis.go:123", "Job 'REPLICATION:%s' exit with error: %s" % (job_id, e))
@@ -803,7 +799,7 @@ def main():
         os._exit(128 + signum)
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
-    lab = Lab(cfg, None)
+    lab = Lab(cfg)
     lab.run()
     return 1 if (lab.unexpected or lab.errors) else 0
 

@@ -32,14 +32,16 @@ public final class FileFollower {
 
     private var fd: Int32 = -1
     private var inode: UInt64 = 0
-    private var fingerprintLength = 0
+    /// How many first bytes `fingerprint` covers.
+    public private(set) var fingerprintLength = 0
     private var buffer = [UInt8](repeating: 0, count: 1 << 20)
 
     /// A follower of `path`, starting at `offset` of the file whose first bytes hash to `fingerprint`
     /// (0: start from the beginning, or the end with `fromEnd`).
-    public init(path: String, fingerprint: UInt64 = 0, offset: Int64 = 0, fromEnd: Bool = false) {
+    public init(path: String, fingerprint: UInt64 = 0, fingerprintLength: Int = 0, offset: Int64 = 0, fromEnd: Bool = false) {
         self.path = path
         self.fingerprint = fingerprint
+        self.fingerprintLength = fingerprint == 0 ? 0 : (fingerprintLength > 0 ? fingerprintLength : Int(min(1024, offset)))
         readOffset = offset
         startAtEnd = fromEnd && fingerprint == 0
     }
@@ -68,6 +70,8 @@ public final class FileFollower {
         var now = stat()
         if stat(path, &now) == 0, UInt64(now.st_ino) != inode {
             drain(emit)
+            // Several rotations between two looks: the files in between are rotated copies now.
+            if fingerprint != 0, fingerprintLength > 0 { recoverFromCopy(emit, quiet: true) }
             close(fd)
             fd = -1
             rotations += 1
@@ -93,16 +97,15 @@ public final class FileFollower {
             noteFingerprint()
             return
         }
-        if fingerprint != 0 {
+        if fingerprint != 0, fingerprintLength > 0 {
             // Resuming: is this still the file we read? Else look for it among the rotated copies.
-            let len = min(1024, Int(readOffset))
-            if len > 0, currentFingerprint(length: len) != fingerprint || Int64(st.st_size) < readOffset {
+            if currentFingerprint(length: fingerprintLength) != fingerprint || Int64(st.st_size) < readOffset {
                 recoverFromCopy(emit)
+                rotations += 1
                 rotated()
                 readOffset = 0
                 fingerprint = 0
-            } else {
-                fingerprintLength = len
+                fingerprintLength = 0
             }
         }
     }
@@ -137,43 +140,46 @@ public final class FileFollower {
         return h == 0 ? 1 : h
     }
 
-    /// The bytes after `readOffset` in the copy logrotate made (`NAME.1`, else `NAME.1.gz`) of the file we were reading.
-    private func recoverFromCopy(_ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
+    /// The bytes after `readOffset` of the file we were reading, from the copy logrotate made of it
+    /// (`NAME.1`, `NAME.1.gz`, or older when several rotations passed), then every newer copy whole.
+    private func recoverFromCopy(_ emit: (UnsafeBufferPointer<UInt8>) -> Void, quiet: Bool = false) {
         guard fingerprint != 0, fingerprintLength > 0 else { return }
-        for candidate in [path + ".1", path + ".1.gz", path + ".0"] {
-            guard let reader = try? ChunkReader(path: candidate, decompressInBackground: false) else { continue }
-            var all: [UInt8] = []
-            var ok = false
-            var total: Int64 = 0
-            while let chunk = reader.next() {
-                all.append(contentsOf: chunk)
-                total += Int64(chunk.count)
-                if !ok, all.count >= fingerprintLength {
-                    guard Self.hash(Array(all[0..<fingerprintLength])) == fingerprint else { break }
-                    ok = true
-                }
-                if ok, all.count > 4 << 20 {
-                    // emit what lies past readOffset and keep memory small
-                    flushRecovered(&all, total: total, emit)
-                }
-            }
-            if ok {
-                flushRecovered(&all, total: total, emit)
-                return
-            }
+        var members: [String] = []
+        for i in 1...20 {
+            for name in [path + ".\(i)", path + ".\(i).gz"] where access(name, R_OK) == 0 { members.append(name) }
         }
-        warnings.append("\(path) was truncated, and no rotated copy (\(path).1, \(path).1.gz) holds the lines written after offset \(readOffset): they may be lost")
+        if access(path + ".0", R_OK) == 0 { members.insert(path + ".0", at: 0) }
+        // members: newest first. Find ours, then read it from readOffset and the newer ones whole.
+        guard let mine = members.firstIndex(where: { headMatches($0) }) else {
+            if quiet { return }
+            warnings.append("\(path) was truncated or replaced, and no rotated copy holds the lines written after offset \(readOffset): they may be lost")
+            return
+        }
+        stream(members[mine], from: readOffset, emit)
+        for newer in members[..<mine].reversed() { stream(newer, from: 0, emit) }
     }
 
-    /// Emits the part of `all` (the last `all.count` bytes of `total` read) that lies past `readOffset`.
-    private func flushRecovered(_ all: inout [UInt8], total: Int64, _ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
-        let startOfAll = total - Int64(all.count)
-        if total > readOffset {
-            let from = Int(max(0, readOffset - startOfAll))
-            all.withUnsafeBufferPointer { emit(UnsafeBufferPointer(rebasing: $0[from...])) }
-            recoveredBytes += total - max(readOffset, startOfAll)
-            readOffset = total
-        }
-        all.removeAll(keepingCapacity: true)
+    private func headMatches(_ file: String) -> Bool {
+        guard let reader = try? ChunkReader(path: file, decompressInBackground: false) else { return false }
+        var head: [UInt8] = []
+        while head.count < fingerprintLength, let chunk = reader.next() { head.append(contentsOf: chunk.prefix(fingerprintLength - head.count)) }
+        return head.count == fingerprintLength && Self.hash(head) == fingerprint
     }
+
+    /// Emits `file`'s (decompressed) bytes from `from` on.
+    private func stream(_ file: String, from: Int64, _ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
+        guard let reader = try? ChunkReader(path: file, decompressInBackground: false) else { return }
+        var pos: Int64 = 0
+        while let chunk = reader.next() {
+            let end = pos + Int64(chunk.count)
+            if end > from {
+                let skip = Int(max(0, from - pos))
+                emit(UnsafeBufferPointer(rebasing: chunk[skip...]))
+                recoveredBytes += end - max(from, pos)
+            }
+            pos = end
+        }
+        for w in reader.warnings { warnings.append(w.description) }
+    }
+
 }

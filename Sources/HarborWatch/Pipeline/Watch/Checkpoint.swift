@@ -9,6 +9,8 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     public struct FileState: Codable, Sendable, Equatable {
         /// Hash of the file's first bytes (up to 1 KiB).
         public var fingerprint: UInt64
+        /// How many first bytes the fingerprint covers.
+        public var fingerprintLength: Int = 0
         /// Offset after the last whole line handed on.
         public var offset: Int64
         /// Lines read (line numbers go on from here).

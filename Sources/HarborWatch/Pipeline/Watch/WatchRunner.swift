@@ -59,6 +59,11 @@ public enum WatchSignals {
 
     /// Installs SIGINT/SIGTERM (stop) and SIGHUP (reload) handlers.
     public static func install() {
+        // A parent may have started us with these blocked: unblock them.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, s) }
+        sigprocmask(SIG_UNBLOCK, &set, nil)
         signal(SIGINT) { _ in WatchSignals.stop = 1 }
         signal(SIGTERM) { _ in WatchSignals.stop = 1 }
         signal(SIGHUP) { _ in WatchSignals.reload = 1 }
@@ -168,7 +173,8 @@ public final class WatchRunner {
             let clock = SyslogClock(year: options.analyze.parse.year, reference: nil, zone: options.analyze.parse.syslogZone ?? .fixed(0))
             let f = FollowedSource(
                 source: s, options: options.analyze.siteParse[s.site] ?? options.analyze.parse, clock: clock,
-                fingerprint: saved?.fingerprint ?? 0, offset: saved?.offset ?? 0, lines: saved?.lines ?? 0,
+                fingerprint: saved?.fingerprint ?? 0, fingerprintLength: saved?.fingerprintLength ?? 0, offset: saved?.offset ?? 0,
+                lines: saved?.lines ?? 0,
                 fromEnd: saved == nil && !options.fromStart && !adding)
             followed.append(f)
             if !sitesSeen.contains(s.site) { sitesSeen.append(s.site) }
@@ -206,7 +212,7 @@ public final class WatchRunner {
             let fd = open(f.path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { continue }
             defer { close(fd) }
-            var head = [UInt8](repeating: 0, count: Int(min(1024, saved.offset)))
+            var head = [UInt8](repeating: 0, count: saved.fingerprintLength > 0 ? saved.fingerprintLength : Int(min(1024, saved.offset)))
             let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
             guard n == head.count, FileFollower.hash(head) == saved.fingerprint else {
                 log("\(f.path) changed while harborwatch was stopped: its recent state is not replayed")
@@ -255,7 +261,8 @@ public final class WatchRunner {
         for f in followed {
             let p = f.replayPoint(now: engine.ctx.now == .min ? 0 : engine.ctx.now, secs: options.replaySecs)
             checkpoint.files[f.path] = Checkpoint.FileState(
-                fingerprint: f.follower.fingerprint, offset: f.committed, lines: f.processor.lineNo, replayOffset: p.offset, replayLines: p.lines)
+                fingerprint: f.follower.fingerprint, fingerprintLength: f.follower.fingerprintLength, offset: f.committed,
+                lines: f.processor.lineNo, replayOffset: p.offset, replayLines: p.lines)
         }
         replay()
     }
@@ -327,7 +334,8 @@ public final class WatchRunner {
         for f in followed {
             let p = f.replayPoint(now: now, secs: options.replaySecs)
             c.files[f.path] = Checkpoint.FileState(
-                fingerprint: f.follower.fingerprint, offset: f.committed, lines: f.processor.lineNo, replayOffset: p.offset, replayLines: p.lines)
+                fingerprint: f.follower.fingerprint, fingerprintLength: f.follower.fingerprintLength, offset: f.committed,
+                lines: f.processor.lineNo, replayOffset: p.offset, replayLines: p.lines)
         }
         c.emitted = tracker.emitted.mapValues(\.rawValue)
         c.notified = notified

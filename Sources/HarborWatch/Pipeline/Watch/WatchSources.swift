@@ -16,10 +16,10 @@ final class FollowedSource {
     /// Offset of the end of the last whole line handed on.
     var committed: Int64 = 0
 
-    init(source: ResolvedSource, options: ParseOptions, clock: SyslogClock, fingerprint: UInt64, offset: Int64, lines: Int, fromEnd: Bool) {
+    init(source: ResolvedSource, options: ParseOptions, clock: SyslogClock, fingerprint: UInt64, fingerprintLength: Int, offset: Int64, lines: Int, fromEnd: Bool) {
         self.source = source
         let path = source.files.last ?? source.name
-        follower = FileFollower(path: path, fingerprint: fingerprint, offset: offset, fromEnd: fromEnd)
+        follower = FileFollower(path: path, fingerprint: fingerprint, fingerprintLength: fingerprintLength, offset: offset, fromEnd: fromEnd)
         framer = LineFramer(maxLineLength: options.maxLineLength)
         var parser = LineParser(options: options, componentHint: source.componentHint, clock: clock)
         parser.jobIdFromFile = SourceRunner.jobId(fromPath: path)

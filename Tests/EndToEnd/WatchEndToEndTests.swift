@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+/// Output of a child process, collected as it arrives.
+final class LiveOutput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ d: Data) { lock.lock(); data.append(d); lock.unlock() }
+    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
+
+    /// Waits up to `seconds` for `needle`; returns the wall seconds it took, nil on time-out.
+    func wait(for needle: String, seconds: Double) -> Double? {
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds {
+            if text.contains(needle) { return Date().timeIntervalSince(start) }
+            usleep(20_000)
+        }
+        return nil
+    }
+}
+
+@Suite(.serialized) struct WatchEndToEndTests {
+    static let rules = """
+        detectors:
+          push_unauthorized: {enabled: false}
+        rules:
+          - name: manifest_5xx
+            kind: threshold
+            match: {kind: manifest, status: {min: 500}}
+            group_by: [site]
+            window_secs: 60
+            threshold: 1
+            severity: critical
+        """
+
+    func proxyLine(_ hms: String, _ status: Int) -> String {
+        #"Sep 18 \#(hms) 172.18.0.1 proxy[1043]: 10.0.0.1 - "GET /v2/app/manifests/1 HTTP/1.1" \#(status) 0 "-" "containerd/v1.7.13" 0.004 0.004 ."# + "\n"
+    }
+
+    @Test func stdinFedSlowlyFiresAndResolvesAsLinesArrive() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hw-watch-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let rules = dir.appendingPathComponent("rules.yaml")
+        try Data(Self.rules.utf8).write(to: rules)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Harness.binary)
+        p.arguments = ["watch", "--rules", rules.path, "--stdin-site", "hub-1", "--year", "2024", "--syslog-tz", "UTC", "-"]
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        p.environment = env
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = FileHandle.nullDevice
+        let live = LiveOutput()
+        output.fileHandleForReading.readabilityHandler = { h in live.append(h.availableData) }
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        let w = input.fileHandleForWriting
+        w.write(Data(proxyLine("02:00:00", 200).utf8))
+        usleep(300_000)
+        #expect(!live.text.contains("FIRING"))
+        w.write(Data(proxyLine("02:00:05", 503).utf8))
+        let fired = live.wait(for: "FIRING", seconds: 3)
+        #expect(fired != nil && fired! < 1.0, "alert \(String(describing: fired)) s after its line")
+        #expect(live.text.contains("2024-09-18T02:00:05Z FIRING   critical manifest_5xx site=hub-1"))
+        // a good line a minute later in event time: the window has passed, the alert resolves
+        w.write(Data(proxyLine("02:01:10", 200).utf8))
+        let resolved = live.wait(for: "RESOLVED", seconds: 3)
+        #expect(resolved != nil && resolved! < 1.0)
+        #expect(live.text.contains("2024-09-18T02:01:05Z RESOLVED critical manifest_5xx"))
+        try w.close()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+    }
+
+    @Test(arguments: [("rename", 11), ("copytruncate", 12), ("mixed", 13)])
+    func rotationWithKillsSeesEveryLineOnce(mode: String, seed: Int) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", Harness.root + "/Tests/EndToEnd/rotation_harness.py", "--binary", Harness.binary,
+                       "--mode", mode, "--seed", String(seed), "--lines", "2000", "--seconds", "8", "--kills", "4"]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let summary = String(decoding: data, as: UTF8.self)
+        #expect(p.terminationStatus == 0, "\(summary) \(String(decoding: errData, as: UTF8.self))")
+        #expect(summary.contains("\"missing_count\": 0"))
+        #expect(summary.contains("\"repeated_count\": 0"))
+    }
+}
