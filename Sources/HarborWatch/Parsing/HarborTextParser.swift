@@ -97,17 +97,18 @@ public enum HarborTextParser {
     }
 
     private static func store(_ b: LineBytes, key: Range<Int>, value: Range<Int>, into e: inout Event, interner: inout StringInterner) {
+        let escaped = Escapes.mayHaveRsyslogEscape(b, value)
         if b.matches("requestID", at: key.lowerBound), key.count == 9 {
             e.requestId = b.string(value)
         } else if b.matches("client IP", at: key.lowerBound), key.count == 9 {
             e.client = interner.intern(b, value)
         } else if b.matches("user agent", at: key.lowerBound), key.count == 10 {
-            e.userAgent = interner.intern(b, value)
+            e.userAgent = escaped ? Escapes.rsyslog(b, value) : interner.intern(b, value)
         } else if b.matches("operator", at: key.lowerBound), key.count == 8 {
             e.user = interner.intern(b, value)
             e.fields["operator"] = e.user
         } else {
-            e.fields[b.string(key)] = b.string(value)
+            e.fields[b.string(key)] = escaped ? Escapes.rsyslog(b, value) : b.string(value)
         }
     }
 }

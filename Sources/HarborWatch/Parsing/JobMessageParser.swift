@@ -197,6 +197,9 @@ public enum CoreMessageParser {
         if let r = m.range(of: "failed to authenticate user:") {
             e.user = String(m[r.upperBound...].prefix { $0 != "," })
             e.errorCode = "AUTHENTICATION_FAILED"
+        } else if let r = m.range(of: "failed to authenticate robot account: ") {
+            e.user = String(m[r.upperBound...].prefix { $0 != "," && $0 != " " })
+            e.errorCode = "AUTHENTICATION_FAILED"
         } else if m.hasPrefix("Login failed, locking ") {
             e.user = String(m.dropFirst(22).prefix { $0 != "," })
             e.errorCode = "LOGIN_FAILED"

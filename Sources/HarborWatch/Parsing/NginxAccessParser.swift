@@ -158,7 +158,8 @@ public struct NginxAccessParser: Sendable {
     private func request(_ b: LineBytes, _ r: Range<Int>, into e: inout Event, interner: inout StringInterner) {
         guard !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) else { return }
         guard let sp1 = b.find(ASCII.space, from: r.lowerBound, to: r.upperBound), sp1 > r.lowerBound,
-            sp1 - r.lowerBound <= 16, ASCII.isUpper(b[r.lowerBound])
+            sp1 - r.lowerBound <= 16, Self.isMethod(b, r.lowerBound..<sp1),
+            sp1 + 1 < r.upperBound, b[sp1 + 1] == ASCII.slash || b.matches("http", at: sp1 + 1) || b[sp1 + 1] == ASCII.star
         else {
             e.path = text(b, r)
             e.kind = .other
@@ -173,6 +174,14 @@ public struct NginxAccessParser: Sendable {
             targetEnd = j
         }
         target(b, (sp1 + 1)..<targetEnd, into: &e, interner: &interner)
+    }
+
+    /// True for an HTTP method (`GET`, `PROPFIND` …): uppercase letters only, and known or WebDAV-like.
+    static func isMethod(_ b: LineBytes, _ r: Range<Int>) -> Bool {
+        if method(b, r) != nil { return true }
+        for i in r where !ASCII.isUpper(b[i]) { return false }
+        let known: [StaticString] = ["OPTIONS", "CONNECT", "TRACE", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK"]
+        return known.contains { $0.utf8CodeUnitCount == r.count && b.matches($0, at: r.lowerBound) }
     }
 
     /// The common methods as static strings (no lookup, no allocation).

@@ -39,7 +39,7 @@ public enum RegistryLogrusParser {
                 e.level = level(b, value)
                 sawLevel = true
             case 3 where b.matches("msg", at: key.lowerBound):
-                e.message = Escapes.mayHaveRsyslogEscape(b, value) ? Escapes.rsyslog(b, value) : b.string(value)
+                e.message = text(b, value)
                 sawMsg = true
             default:
                 store(b, key, value, into: &e, interner: &interner, path: &path, query: &query)
@@ -55,6 +55,42 @@ public enum RegistryLogrusParser {
             if keep.3 != nil { e.uploadId = keep.3 }
         }
         return true
+    }
+
+    /// A value as text: Go `%q` escapes (newer logrus) and rsyslog's `#ooo` decoded.
+    static func text(_ b: LineBytes, _ v: Range<Int>) -> String {
+        var s: String
+        if goEscaped(b, v) { s = Escapes.backslash(b, v) } else { s = b.string(v) }
+        if s.utf8.contains(ASCII.hash) {
+            let bytes = Array(s.utf8)
+            s = bytes.withUnsafeBufferPointer { Escapes.rsyslog($0, 0..<$0.count) }
+        }
+        return s
+    }
+
+    /// True when a quoted value carries Go `%q` escapes (`\\`, `\"`, `\t` …) rather than raw text
+    /// (older logrus writes values raw, so a lone `\(` is a backslash of the value itself).
+    @inline(__always)
+    static func goEscaped(_ b: LineBytes, _ v: Range<Int>) -> Bool {
+        var i = v.lowerBound
+        while let j = b.find(ASCII.backslash, from: i, to: v.upperBound), j + 1 < v.upperBound {
+            switch b[j + 1] {
+            case ASCII.backslash, ASCII.quote, 0x74, 0x6E, 0x72: return true
+            case ASCII.x: if j + 3 < v.upperBound, ASCII.isHex(b[j + 2]), ASCII.isHex(b[j + 3]) { return true }
+            default: break
+            }
+            i = j + 2
+        }
+        return false
+    }
+
+    /// An interned value, decoded when it needs it.
+    @inline(__always)
+    static func interned(_ b: LineBytes, _ v: Range<Int>, _ interner: inout StringInterner) -> String {
+        if b.containsBackslash(v) || b.find(ASCII.hash, from: v.lowerBound, to: v.upperBound) != nil {
+            return interner.intern(b, v) { bytes, r in text(bytes, r) }
+        }
+        return interner.intern(b, v)
     }
 
     /// The end of a quoted value starting at `from`: the first `"` followed by ` key=` or the line's end.
@@ -131,9 +167,9 @@ public enum RegistryLogrusParser {
                 }
             case 4 where b.matches("host", at: s): e.host = interner.intern(b, v)
             case 10 where b.matches("remoteaddr", at: s): e.client = interner.intern(b, v)
-            case 9 where b.matches("useragent", at: s): e.userAgent = interner.intern(b, v)
-            case 7 where b.matches("referer", at: s): e.referer = b.string(v)
-            default: e.fields[b.string(key)] = b.string(v)
+            case 9 where b.matches("useragent", at: s): e.userAgent = interned(b, v, &interner)
+            case 7 where b.matches("referer", at: s): e.referer = text(b, v)
+            default: e.fields[b.string(key)] = text(b, v)
             }
         } else if b.matches("http.response.", at: k) {
             let s = k + 14
@@ -158,13 +194,13 @@ public enum RegistryLogrusParser {
         } else if b.matches("err.code", at: k) {
             e.errorCode = interner.intern(b, v)
         } else if b.matches("err.detail", at: k) {
-            e.errorDetail = b.string(v)
+            e.errorDetail = text(b, v)
         } else if b.matches("err.message", at: k) {
-            e.fields["err.message"] = b.string(v)
+            e.fields["err.message"] = text(b, v)
         } else if b.matches("go.version", at: k) {
             // constant per build; not kept
         } else {
-            e.fields[b.string(key)] = b.string(v)
+            e.fields[b.string(key)] = text(b, v)
         }
     }
 }

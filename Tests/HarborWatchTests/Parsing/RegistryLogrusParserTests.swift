@@ -71,7 +71,7 @@ import Testing
         #expect(e.level == .warning)
         #expect(e.message == #"error authorizing context: basic authentication challenge for realm "harbor-registry-basic-realm": invalid authorization credential"#)
         #expect(e.host == "hub-1.corp.example.com")
-        #expect(e.userAgent == #"ua \"x\""#)
+        #expect(e.userAgent == #"ua "x""#)
         #expect(e.repository == "team/payments")
     }
 
@@ -102,5 +102,55 @@ import Testing
         let b = Array(text.utf8)
         let v = b.withUnsafeBufferPointer { Timestamps.goDuration($0, 0..<$0.count) }
         #expect(abs((v ?? -1) - seconds) < 1e-9)
+    }
+}
+
+@Suite struct LabFindingsTests {
+    @Test func newerLogrusEscapesQuotedValues() {
+        let line = #"time="2026-11-27T00:46:44.5Z" level=info msg="response completed" http.request.method=GET http.request.remoteaddr=127.0.0.1 http.request.uri=/v2/ http.request.useragent="evil \"agent\" \\ with ümläuts\t<tab> UpstreamClient(Docker-Client/24.0.7 \\(linux\\))" http.response.status=200"#
+        let (r, e) = parseLine(line, hint: .registry)
+        #expect(r == .event(count: 1))
+        #expect(e.userAgent == "evil \"agent\" \\ with ümläuts\t<tab> UpstreamClient(Docker-Client/24.0.7 \\(linux\\))")
+        #expect(e.path == "/v2/")
+        #expect(e.kind == .ping)
+    }
+
+    @Test func olderLogrusRawBackslashesStay() {
+        let (_, e) = parseLine(RegistryLogrusParserTests.authorized)
+        #expect(e.userAgent == dockerUA)
+    }
+
+    @Test func quotedDigestAndEmptyUser() {
+        let line = #"time="2026-11-27T00:46:44.5Z" level=error msg="response completed with error" auth.user.name= err.code="manifest unknown" err.detail="sha256:abc" http.request.method=HEAD http.request.uri="/v2/library/web/manifests/1.0" http.response.status=404 vars.name=library/web vars.reference=1.0"#
+        let (r, e) = parseLine(line, hint: .registry)
+        #expect(r == .event(count: 1))
+        #expect(e.errorDetail == "sha256:abc")
+        #expect(e.repository == "library/web")
+        #expect(e.reference == "1.0")
+        #expect(e.fields["auth.user.name"] == "")
+    }
+
+    @Test func rsyslogEscapesInsideHarborFields() {
+        let line = ##"Sep 18 10:00:04 172.18.0.1 core[1043]: 2024-09-18T10:00:04Z [ERROR] [/server/middleware/security/basic_auth.go:72][client IP="127.0.0.1" user agent="docker/20.10.5 "lab"#011client"]: failed to authenticate user:carol, error:x"##
+        let (r, e) = parseLine(line)
+        #expect(r == .event(count: 1))
+        #expect(e.userAgent == "docker/20.10.5 \"lab\"\tclient")
+        #expect(e.user == "carol")
+    }
+
+    @Test func robotAccountFailureNamesTheRobot() {
+        let (_, e) = parseLine(#"2024-09-18T10:00:04Z [ERROR] [/x.go:1]: failed to authenticate robot account: robot$ci, error: bad secret"#, hint: .core)
+        #expect(e.user == "robot$ci")
+        #expect(e.errorCode == "AUTHENTICATION_FAILED")
+    }
+
+    @Test func junkRequestLineIsNotAMethod() {
+        let (r, e) = parseLine(#"10.0.0.9 - "HELLO WORLD" 400 150 "-" "-" 0.001 - ."#, hint: .proxy)
+        #expect(r == .event(count: 1))
+        #expect(e.method == nil)
+        #expect(e.path == "HELLO WORLD")
+        #expect(e.kind == .other)
+        let (_, ok) = parseLine(#"10.0.0.9 - "OPTIONS * HTTP/1.1" 200 0 "-" "-" 0.001 - ."#, hint: .proxy)
+        #expect(ok.method == "OPTIONS")
     }
 }
