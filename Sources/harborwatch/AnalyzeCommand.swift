@@ -48,6 +48,9 @@ struct AnalyzeCommand: ParsableCommand {
         return (String(text[..<eq]), v)
     }
 
+    @Option(help: ArgumentHelp("Incremental runs (cron): keep checkpoints in DIR, read only what is new since the last run, print the alerts that fired or resolved.", valueName: "DIR"))
+    var state: String?
+
     func run() throws {
         let rulesFile: RulesFile
         do {
@@ -63,6 +66,21 @@ struct AnalyzeCommand: ParsableCommand {
         base.allowedLatenessSecs = allowedLateness
         let setup = AnalyzeSetup(rules: rulesFile, specs: try input.specs(), options: base, maxLagSecs: maxLag)
         guard !setup.specs.isEmpty else { throw ValidationError("no input: give PATH arguments, --site SITE=PATH, or inputs: in the rules file") }
+        if let state {
+            var o = WatchOptions()
+            o.analyze = setup.options
+            o.follow = setup.specs
+            o.stateDir = state
+            o.once = true
+            o.idleFlushSecs = .infinity
+            o.alertsPath = alerts
+            let sink = TerminalSink(color: isatty(1) != 0 && getenv("NO_COLOR") == nil, alertsPath: alerts == "-" ? nil : alerts)
+            let runner = WatchRunner(options: o, rules: rulesFile, sink: sink) { text, newline in
+                StandardError.write(newline ? "harborwatch: \(text)\n" : text)
+            }
+            _ = try runner.run()
+            return
+        }
         let resolution = InputResolver().resolve(setup.specs)
         if let p = setup.options.primary, !resolution.sources.contains(where: { $0.site == p }) {
             throw ValidationError("--primary \(p) names no site of the inputs (sites: \(Set(resolution.sources.map(\.site)).sorted().joined(separator: ", ")))")

@@ -94,7 +94,10 @@ struct WatchCommand: ParsableCommand {
         o.color = isatty(1) != 0 && getenv("NO_COLOR") == nil
         let sink = TerminalSink(color: o.color, alertsPath: alerts)
         WatchSignals.install()
-        let runner = WatchRunner(options: o, rules: rulesFile, sink: sink, reloadRules: load) { StandardError.write("harborwatch: \($0)\n") }
+        o.statusLine = isatty(2) != 0
+        let runner = WatchRunner(options: o, rules: rulesFile, sink: sink, reloadRules: load) { text, newline in
+            StandardError.write(newline ? "harborwatch: \(text)\n" : text)
+        }
         let status = try runner.run()
         if status != 0 { throw ExitCode(status) }
     }

@@ -94,3 +94,44 @@ final class LiveOutput: @unchecked Sendable {
         #expect(summary.contains("\"repeated_count\": 0"))
     }
 }
+
+@Suite struct IncrementalEndToEndTests {
+    func alerts(_ path: String) throws -> [String] {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return try text.split(separator: "\n").map { l in
+            let o = try JSONSerialization.jsonObject(with: Data(l.utf8)) as! [String: Any]
+            return "\(o["fingerprint"]!) \(o["status"]!)"
+        }.sorted()
+    }
+
+    @Test func cronRunsReadOnlyWhatIsNewAndAgreeWithBatch() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hw-cron-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(atPath: Harness.root + "/samples", toPath: dir.appendingPathComponent("samples").path)
+        let samples = dir.appendingPathComponent("samples").path
+        let state = dir.appendingPathComponent("state").path
+        let batch = dir.appendingPathComponent("batch.ndjson").path
+        let first = dir.appendingPathComponent("first.ndjson").path
+        let second = dir.appendingPathComponent("second.ndjson").path
+        _ = try Harness.run(["analyze", "--alerts", batch, samples])
+        let r1 = try Harness.run(["analyze", "--state", state, "--alerts", first, samples])
+        #expect(r1.status == 0, "\(r1.stderr)")
+        // The same input gives the same alerts, batch or incremental.
+        #expect(try alerts(first) == alerts(batch))
+        #expect(try alerts(first).count == 8)
+        // Nothing new: nothing read, nothing said.
+        let r2 = try Harness.run(["analyze", "--state", state, "--alerts", second, samples])
+        #expect(r2.status == 0)
+        #expect(r2.text.isEmpty)
+        #expect(try alerts(second).isEmpty)
+        // New lines: only their alerts.
+        let more = #"Sep 18 11:40:00 172.19.0.1 proxy[2210]: 10.60.7.21 - "GET /v2/library/nginx/manifests/1.25 HTTP/1.1" 200 1570 "-" "containerd/v1.7.13" 0.004 0.004 ."# + "\n"
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: samples + "/hub-2/proxy.log"))
+        h.seekToEndOfFile()
+        h.write(Data(more.utf8))
+        try h.close()
+        let r3 = try Harness.run(["analyze", "--state", state, samples])
+        #expect(r3.status == 0)
+        #expect(!r3.text.contains("push_unauthorized"), "old alerts said again: \(r3.text)")
+    }
+}

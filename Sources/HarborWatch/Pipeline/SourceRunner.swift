@@ -43,7 +43,7 @@ public struct SourceRunner {
         return c.stats
     }
 
-    private func clock(for file: String?, probe: ClockProbe?) -> SyslogClock {
+    func clock(for file: String?, probe: ClockProbe?) -> SyslogClock {
         let zone = options.syslogZone ?? .fixed(ClockProbe.median(probe?.offsets ?? []) ?? siteOffset ?? 0)
         var reference = probe?.reference ?? siteReference
         if reference == nil, let file { reference = Self.modificationTime(file) }

@@ -39,6 +39,8 @@ public struct WatchOptions: Sendable {
     public var color = false
     /// Stop after this many seconds (tests), nil: until a signal or the end of stdin.
     public var maxRuntimeSecs: Double?
+    /// Read what is there and stop (`analyze --state` from cron): new files from their start.
+    public var once = false
 
     /// Defaults.
     public init() {}
@@ -97,15 +99,17 @@ public final class WatchRunner {
     var sitesSeen: [String] = []
     /// Messages for the operator (rotation warnings, reload results).
     public private(set) var messages: [String] = []
-    var log: (String) -> Void
+    var logLine: (String, Bool) -> Void
 
-    /// A runner; `reloadRules` re-reads the rules file on SIGHUP.
-    public init(options: WatchOptions, rules: RulesFile, sink: WatchSink, reloadRules: (() throws -> RulesFile)? = nil, log: @escaping (String) -> Void) {
+    func log(_ s: String, newline: Bool = true) { logLine(s, newline) }
+
+    /// A runner; `reloadRules` re-reads the rules file on SIGHUP; `log` writes a message (and a newline when asked).
+    public init(options: WatchOptions, rules: RulesFile, sink: WatchSink, reloadRules: (() throws -> RulesFile)? = nil, log: @escaping (String, Bool) -> Void) {
         self.options = options
         self.rules = rules
         self.reloadRules = reloadRules
         self.sink = sink
-        self.log = log
+        logLine = log
         builder = AlertBuilder(rules: rules)
         router = Router(rules: rules)
         engine = AnalysisEngine(sites: [], front: [:], options: options.analyze)
@@ -153,6 +157,8 @@ public final class WatchRunner {
             }
             if Date().timeIntervalSince(lastCheckpoint) >= 1 { try saveCheckpoint() }
             if let s = stdinSource, s.ended, followed.isEmpty { break }
+            if options.once, batch.isEmpty { break }
+            if options.statusLine { status() }
             if let m = options.maxRuntimeSecs, Date().timeIntervalSince(started) >= m { break }
         }
         evaluate()
@@ -167,15 +173,25 @@ public final class WatchRunner {
         guard !options.follow.isEmpty else { return }
         let resolution = InputResolver().resolve(options.follow)
         if !adding { for e in resolution.errors { log(e.description) } }
-        for s in resolution.sources where !s.isStdin {
-            guard let live = s.files.last, !followed.contains(where: { $0.path == live }) else { continue }
+        let fresh = resolution.sources.filter { s in !s.isStdin && !followed.contains { $0.path == s.files.last } }
+        guard !fresh.isEmpty else { return }
+        // Learn each site's syslog zone and year from dated lines, as analyze does.
+        var run = ParseRun(sources: fresh, options: options.analyze.parse)
+        run.siteOptions = options.analyze.siteParse
+        let runners = run.runners()
+        for (s, runner) in zip(fresh, runners) {
+            guard let live = s.files.last else { continue }
             let saved = checkpoint.files[live]
-            let clock = SyslogClock(year: options.analyze.parse.year, reference: nil, zone: options.analyze.parse.syslogZone ?? .fixed(0))
+            let probe = runner.probes[live]
+            let clock = runner.clock(for: live, probe: probe)
             let f = FollowedSource(
                 source: s, options: options.analyze.siteParse[s.site] ?? options.analyze.parse, clock: clock,
                 fingerprint: saved?.fingerprint ?? 0, fingerprintLength: saved?.fingerprintLength ?? 0, offset: saved?.offset ?? 0,
                 lines: saved?.lines ?? 0,
-                fromEnd: saved == nil && !options.fromStart && !adding)
+                fromEnd: saved == nil && !options.fromStart && !adding && !options.once)
+            f.processor.parser.wrapped = probe?.wrapped ?? false
+            f.processor.parser.learnsClock = false
+            if saved == nil, options.fromStart || options.once || adding { f.backlog = Array(s.files.dropLast()) }
             followed.append(f)
             if !sitesSeen.contains(s.site) { sitesSeen.append(s.site) }
             if adding {
@@ -311,6 +327,21 @@ public final class WatchRunner {
             notified.removeFirst(notified.count - 10_000)
             notifiedSet = Set(notified)
         }
+    }
+
+    private var lastStatus = Date.distantPast
+    private var linesAtStatus = 0
+
+    /// One line on stderr: lines/s, how far behind the newest line is, open findings, notifications sent.
+    private func status() {
+        guard Date().timeIntervalSince(lastStatus) >= 1 else { return }
+        let lines = followed.reduce(0) { $0 + $1.processor.stats.lines } + (stdinSource?.stats.reduce(0) { $0 + $1.lines } ?? 0)
+        let rate = Double(lines - linesAtStatus) / max(0.001, Date().timeIntervalSince(lastStatus))
+        lastStatus = Date()
+        linesAtStatus = lines
+        let lag = lastEventTime > 0 ? Date().timeIntervalSince1970 - Double(lastEventTime) / 1e9 : 0
+        let firing = tracker.emitted.values.filter { $0 == .firing }.count
+        log("\u{1B}[2K\r\(Int(rate)) lines/s, newest line \(Report.secs(max(0, lag))) old, \(firing) alerts firing, \(notified.count) notifications sent", newline: false)
     }
 
     // MARK: state

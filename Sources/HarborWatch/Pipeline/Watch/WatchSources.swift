@@ -34,9 +34,26 @@ final class FollowedSource {
 
     var path: String { follower.path }
 
+    /// Older members of the rotated set to read whole before following (a first run from the start).
+    var backlog: [String] = []
+
     /// Reads what is new into `out`.
     func poll(into out: inout [Event]) {
         var events: [Event] = []
+        while !backlog.isEmpty {
+            let file = backlog.removeFirst()
+            guard let reader = try? ChunkReader(path: file) else { continue }
+            let live = processor.fileName
+            processor.fileName = file
+            processor.lineNo = 0
+            var fr = LineFramer(maxLineLength: processor.maxLineLength)
+            while let chunk = reader.next() { fr.feed(chunk) { line, flags in self.processor.handle(line, flags, into: &events) } }
+            fr.finish { line, flags in self.processor.handle(line, flags, into: &events) }
+            processor.flush(into: &events)
+            processor.stats.warnings += reader.warnings
+            processor.fileName = live
+            processor.lineNo = 0
+        }
         follower.poll({ bytes in
             self.framer.feed(bytes) { line, flags in self.processor.handle(line, flags, into: &events) }
         }, rotated: {
