@@ -27,11 +27,26 @@ public final class AnalysisContext {
 
     /// True when `e` is a client request as the site's front door logged it (one line per request).
     @inline(__always)
-    public func isFront(_ e: Event) -> Bool {
+    public func isFront(_ e: Event) -> Bool { e.isFrontLine }
+
+    /// Works out `isFront` for an event (the engine does it once per event).
+    func computeFront(_ e: Event) -> Bool {
         guard e.status != 0, e.method != nil else { return false }
         let set = front[e.site] ?? [.proxy, .nginx]
         if e.component == .registry { return set.contains(.registry) && e.format == .registryLogrus }
         return set.contains(e.component) && (e.format == .nginxAccess)
+    }
+
+    /// FNV-1a of site, client and user agent.
+    static func clientKey(_ e: Event) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for part in [e.site, e.client ?? "-", e.userAgent ?? "-"] {
+            var s = part
+            s.withUTF8 { for b in $0 { h ^= UInt64(b); h &*= 0x100_0000_01b3 } }
+            h ^= 0xFF
+            h &*= 0x100_0000_01b3
+        }
+        return h
     }
 
     /// Moves the clock forward.

@@ -96,49 +96,64 @@ public final class EventMerger {
     }
 }
 
-/// A small min-heap of one source's events by (time, arrival).
+/// A small min-heap of one source's events by (time, arrival); events are moved, never copied.
 struct ReorderBuffer {
-    private var items: [(time: Int64, seq: Int, event: Event)] = []
+    private var heap: [(time: Int64, seq: Int, slot: Int)] = []
+    private var slots: [Event?] = []
+    private var free: [Int] = []
     var maxTime: Int64 = .min
     var released: Int64 = .min
     var headInHeap = false
 
-    var minTime: Int64? { items.first?.time }
-    var minSeq: Int { items.first?.seq ?? 0 }
+    var minTime: Int64? { heap.first?.time }
+    var minSeq: Int { heap.first?.seq ?? 0 }
 
     mutating func insert(_ e: Event, seq: Int) {
         if e.time > maxTime { maxTime = e.time }
-        items.append((e.time, seq, e))
-        var c = items.count - 1
+        let t = e.time
+        var slot: Int
+        if let f = free.popLast() {
+            slot = f
+            slots[slot] = e
+        } else {
+            slot = slots.count
+            slots.append(e)
+        }
+        heap.append((t, seq, slot))
+        var c = heap.count - 1
         while c > 0 {
             let p = (c - 1) / 2
-            guard Self.less(items[c], items[p]) else { break }
-            items.swapAt(c, p)
+            guard Self.less(heap[c], heap[p]) else { break }
+            heap.swapAt(c, p)
             c = p
         }
     }
 
     mutating func popFirst() -> Event {
-        let top = items[0]
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
+        let top = heap[0]
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
             var p = 0
             while true {
                 let l = 2 * p + 1, r = l + 1
                 var m = p
-                if l < items.count, Self.less(items[l], items[m]) { m = l }
-                if r < items.count, Self.less(items[r], items[m]) { m = r }
+                if l < heap.count, Self.less(heap[l], heap[m]) { m = l }
+                if r < heap.count, Self.less(heap[r], heap[m]) { m = r }
                 if m == p { break }
-                items.swapAt(p, m)
+                heap.swapAt(p, m)
                 p = m
             }
         }
         if top.time > released { released = top.time }
-        return top.event
+        var out: Event? = nil
+        swap(&out, &slots[top.slot])
+        free.append(top.slot)
+        return out!
     }
 
-    private static func less(_ a: (time: Int64, seq: Int, event: Event), _ b: (time: Int64, seq: Int, event: Event)) -> Bool {
+    @inline(__always)
+    private static func less(_ a: (time: Int64, seq: Int, slot: Int), _ b: (time: Int64, seq: Int, slot: Int)) -> Bool {
         a.time != b.time ? a.time < b.time : a.seq < b.seq
     }
 }

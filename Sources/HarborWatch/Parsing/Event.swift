@@ -95,6 +95,12 @@ public struct Event: Sendable, Equatable {
     /// Destination artifact of a replication step.
     public var destinationArtifact: String?
 
+    // MARK: Set by the analysis engine
+    /// True when the line is a client request as the site's front door logged it.
+    public var isFrontLine = false
+    /// Hash of (site, client, user agent): the session a request belongs to.
+    public var clientKey: UInt64 = 0
+
     /// An empty event.
     public init() {}
 }

@@ -53,7 +53,10 @@ public final class AnalysisEngine {
     }
 
     /// Reads one event.
-    public func consume(_ e: Event) {
+    public func consume(_ event: Event) {
+        var e = event
+        e.isFrontLine = ctx.computeFront(e)
+        if e.isFrontLine { e.clientKey = AnalysisContext.clientKey(e) }
         consumed += 1
         ctx.advance(e.time)
         stitcher.observe(e, ctx)

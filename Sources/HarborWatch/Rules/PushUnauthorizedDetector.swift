@@ -25,7 +25,7 @@ public final class PushUnauthorizedDetector: Detector {
 
     struct Pending {
         var event: Event
-        var session: String
+        var session: UInt64
         var user: String?
     }
 
@@ -43,7 +43,7 @@ public final class PushUnauthorizedDetector: Detector {
         var evidence: EvidenceList
     }
 
-    private var sessions: [String: Session] = [:]
+    private var sessions: [UInt64: Session] = [:]
     private var pending: [Pending] = []
     private var open: [String: Incident] = [:]
     private var closed: [Incident] = []
@@ -62,7 +62,7 @@ public final class PushUnauthorizedDetector: Detector {
             if isSideEvidence(e) { side.add(e) }
             return
         }
-        let key = e.site + "|" + (e.client ?? "-") + "|" + (e.userAgent ?? "-")
+        let key = e.clientKey
         var s = sessions[key] ?? Session(lastSeen: e.time)
         if e.time - s.lastSeen > 3_600_000_000_000 { s = Session(lastSeen: e.time) }
         s.lastSeen = e.time

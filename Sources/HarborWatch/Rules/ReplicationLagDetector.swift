@@ -25,6 +25,9 @@ public final class ReplicationLagDetector: Detector {
         public var evidence: Evidence
         /// The arrival lines per secondary.
         public var arrivalEvidence: [String: Evidence]
+        /// Times already taken from the registry's own line (the primary's push, per secondary's arrival).
+        var refinedPush = false
+        var refinedArrivals: Set<String> = []
     }
 
     private var open: [String: Push] = [:]
@@ -35,7 +38,8 @@ public final class ReplicationLagDetector: Detector {
     /// Findings of pushes already folded.
     private var foldedFindings: [Finding] = []
     private var sinceFold = 0
-    private var refined: Set<String> = []
+    /// The latest push key per repository (a registry line by digest finds its push through it).
+    private var latestByRepo: [String: String] = [:]
     private let registryPuts = RecentLines(keepNanos: 5_000_000_000)
     private var done: [Push] = []
     private var order: [String] = []
@@ -56,7 +60,7 @@ public final class ReplicationLagDetector: Detector {
         if !ctx.isSecondary(e.site) {
             guard e.method == "PUT", !e.isReplicator else { return }
             if let old = open.removeValue(forKey: key) { done.append(old) }
-            refined = refined.filter { !$0.hasSuffix(" " + key) }
+            latestByRepo[p0repo(e)] = key
             var p = Push(
                 key: key, repository: e.repository ?? "", reference: e.reference ?? "", pushedAt: e.time, arrivals: [:],
                 alreadyPresent: [], evidence: Evidence(e), arrivalEvidence: [:])
@@ -83,22 +87,24 @@ public final class ReplicationLagDetector: Detector {
 
     /// The registry's own line of a manifest PUT (nanoseconds) replaces the nginx second.
     private func refine(with r: Event, _ ctx: AnalysisContext) {
-        guard let repo = r.repository else { return }
+        guard let repo = r.repository, let ref = r.reference else { return }
         let window: Int64 = 2_000_000_000
-        for (key, var p) in open where p.repository == repo && (p.reference == r.reference || r.reference?.hasPrefix("sha256:") == true) {
-            let tag = r.site + " " + key
-            if !ctx.isSecondary(r.site) {
-                guard !refined.contains(tag), abs(r.time - p.pushedAt) <= window else { continue }
-                p.pushedAt = r.time
-            } else {
-                guard !refined.contains(tag), let a = p.arrivals[r.site], !p.alreadyPresent.contains(r.site), abs(r.time - a) <= window else { continue }
-                p.arrivals[r.site] = r.time
-            }
-            refined.insert(tag)
-            open[key] = p
-            return
+        // By tag (the registry saw the tag), else the repository's latest push (v2.15+ writes by digest).
+        let direct = repo + "@" + ref
+        guard let key = open[direct] != nil ? direct : (ref.hasPrefix("sha256:") ? latestByRepo[repo] : nil), var p = open[key] else { return }
+        if !ctx.isSecondary(r.site) {
+            guard !p.refinedPush, abs(r.time - p.pushedAt) <= window else { return }
+            p.pushedAt = r.time
+            p.refinedPush = true
+        } else {
+            guard !p.refinedArrivals.contains(r.site), let a = p.arrivals[r.site], !p.alreadyPresent.contains(r.site), abs(r.time - a) <= window else { return }
+            p.arrivals[r.site] = r.time
+            p.refinedArrivals.insert(r.site)
         }
+        open[key] = p
     }
+
+    private func p0repo(_ e: Event) -> String { e.repository ?? "" }
 
     private static func sameArtifact(_ r: Event, _ e: Event) -> Bool {
         r.repository == e.repository && (r.reference == e.reference || r.reference?.hasPrefix("sha256:") == true)
