@@ -108,7 +108,7 @@ struct ReorderBuffer {
     var minTime: Int64? { heap.first?.time }
     var minSeq: Int { heap.first?.seq ?? 0 }
 
-    mutating func insert(_ e: Event, seq: Int) {
+    mutating func insert(_ e: consuming Event, seq: Int) {
         if e.time > maxTime { maxTime = e.time }
         let t = e.time
         var slot: Int

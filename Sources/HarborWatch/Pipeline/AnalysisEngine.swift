@@ -53,7 +53,7 @@ public final class AnalysisEngine {
     }
 
     /// Reads one event.
-    public func consume(_ event: Event) {
+    public func consume(_ event: consuming Event) {
         var e = event
         e.isFrontLine = ctx.computeFront(e)
         if e.isFrontLine { e.clientKey = AnalysisContext.clientKey(e) }

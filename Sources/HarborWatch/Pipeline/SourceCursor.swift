@@ -38,8 +38,11 @@ public final class SourceCursor {
             if finished { return nil }
             refill()
         }
-        defer { position += 1 }
-        return buffer[position]
+        // Move the event out (no reference counting), leaving an empty one behind.
+        var out = Event()
+        swap(&out, &buffer[position])
+        position += 1
+        return out
     }
 
     private func refill() {
