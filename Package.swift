@@ -51,7 +51,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["harborwatch"],
             path: "Tests/EndToEnd",
-            exclude: ["rotation_harness.py"],
+            exclude: ["rotation_harness.py", "receiver.py"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -48,6 +48,12 @@ struct AnalyzeCommand: ParsableCommand {
         return (String(text[..<eq]), v)
     }
 
+    @Flag(help: "Print the exact HTTP requests the receivers would get, and send nothing.")
+    var dryRun = false
+
+    @Option(help: "Seconds to keep delivering to receivers before leaving the rest in the outbox for the next run.")
+    var deliveryTimeout: Double = 30
+
     @Option(help: ArgumentHelp("Incremental runs (cron): keep checkpoints in DIR, read only what is new since the last run, print the alerts that fired or resolved.", valueName: "DIR"))
     var state: String?
 
@@ -79,6 +85,9 @@ struct AnalyzeCommand: ParsableCommand {
                 StandardError.write(newline ? "harborwatch: \(text)\n" : text)
             }
             _ = try runner.run()
+            if !rulesFile.receivers.isEmpty {
+                try Delivery.send(sink.collected, rules: rulesFile, dryRun: dryRun, timeout: deliveryTimeout, state: state)
+            }
             return
         }
         let resolution = InputResolver().resolve(setup.specs)
@@ -102,6 +111,10 @@ struct AnalyzeCommand: ParsableCommand {
             } else if !FileOutput.write(bytes, to: alerts) {
                 throw ValidationError("cannot write alerts to \(alerts)")
             }
+        }
+        if !rulesFile.receivers.isEmpty {
+            let notifications = Router(rules: rulesFile).schedule(alertList, end: analysis.end).map(\.notification)
+            try Delivery.send(notifications, rules: rulesFile, dryRun: dryRun, timeout: deliveryTimeout, state: nil)
         }
         let failed = !resolution.errors.isEmpty || analysis.parse.contains { !$0.errors.isEmpty || !$0.warnings.isEmpty }
         if failed { throw ExitCode(1) }

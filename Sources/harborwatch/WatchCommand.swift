@@ -92,13 +92,21 @@ struct WatchCommand: ParsableCommand {
         o.metricsPath = metricsFile
         o.maxRuntimeSecs = maxRuntime
         o.color = isatty(1) != 0 && getenv("NO_COLOR") == nil
-        let sink = TerminalSink(color: o.color, alertsPath: alerts)
+        var worker: DeliveryWorker?
+        if !rulesFile.receivers.isEmpty {
+            let outbox = try Outbox(dir: Delivery.outboxDir(rulesFile, state: state))
+            let d = Deliverer(outbox: outbox, receivers: rulesFile.receivers, maxAgeSecs: rulesFile.outbox?.maxAgeSecs ?? 86_400)
+            worker = DeliveryWorker(deliverer: d) { StandardError.write("harborwatch: \($0)\n") }
+            worker?.start()
+        }
+        let sink = TerminalSink(color: o.color, alertsPath: alerts, worker: worker)
         WatchSignals.install()
         o.statusLine = isatty(2) != 0
         let runner = WatchRunner(options: o, rules: rulesFile, sink: sink, reloadRules: load) { text, newline in
             StandardError.write(newline ? "harborwatch: \(text)\n" : text)
         }
         let status = try runner.run()
+        worker?.stop()
         if status != 0 { throw ExitCode(status) }
     }
 }
@@ -107,9 +115,11 @@ struct WatchCommand: ParsableCommand {
 final class TerminalSink: WatchSink {
     let color: Bool
     let alertsFD: Int32
+    let worker: DeliveryWorker?
 
-    init(color: Bool, alertsPath: String?) {
+    init(color: Bool, alertsPath: String?, worker: DeliveryWorker? = nil) {
         self.color = color
+        self.worker = worker
         alertsFD = alertsPath.map { open($0, O_WRONLY | O_CREAT | O_APPEND, 0o644) } ?? -1
     }
 
@@ -118,7 +128,10 @@ final class TerminalSink: WatchSink {
         if alertsFD >= 0 { OutputBuffer(fd: alertsFD).write(AnalysisJSON.alerts([a])) }
     }
 
+    /// Notifications kept for delivery after a run, when there is no background worker.
+    var collected: [AlertNotification] = []
+
     func notify(_ n: AlertNotification, at: Int64) {
-        StandardError.write("harborwatch: notification for \(n.receiver) (\(n.status.rawValue), \(n.alerts.count) alerts, key \(n.idempotencyKey))\n")
+        if let worker { worker.enqueue(n) } else { collected.append(n) }
     }
 }

@@ -8,6 +8,8 @@ points and restarts it on the same --state, then checks that every sequence numb
 """
 import argparse, gzip, json, os, random, shutil, signal, subprocess, sys, tempfile, threading, time
 
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+
 p = argparse.ArgumentParser()
 p.add_argument("--binary", required=True)
 p.add_argument("--lines", type=int, default=3000)

@@ -1,0 +1,181 @@
+import Foundation
+
+/// Pending webhook deliveries, kept on disk so that a receiver outage or a restart loses nothing.
+///
+/// An append-only log (`outbox.log`, one JSON record a line, each append fsync'd) of enqueues,
+/// attempts, acknowledgements and dead letters. Opening it replays the log; a torn last line (a
+/// crash mid-write) is skipped and counted. When most records are settled the log is compacted:
+/// the live records go to a new file that replaces the old one atomically. Deliveries that keep
+/// failing past `maxAge` go to `dead-letter.ndjson`. Every delivery is keyed by its idempotency
+/// key: a key already delivered is never enqueued again.
+public final class Outbox {
+    /// One pending delivery.
+    public struct Item: Codable, Sendable, Equatable {
+        /// The notification's idempotency key.
+        public var id: String
+        /// The receiver's name.
+        public var receiver: String
+        /// The body (base64 in the log).
+        public var body: Data
+        /// Its content type.
+        public var contentType: String
+        /// Query items added to the URL (DingTalk's signature).
+        public var query: [[String]]
+        /// Wall time it was enqueued (seconds since the epoch).
+        public var created: Double
+        /// Attempts so far.
+        public var attempts: Int
+        /// Wall time of the next attempt.
+        public var next: Double
+        /// The last error, if any.
+        public var lastError: String?
+    }
+
+    struct Record: Codable {
+        var op: String
+        var item: Item?
+        var id: String?
+        var attempts: Int?
+        var next: Double?
+        var error: String?
+    }
+
+    /// Deliveries waiting, by id.
+    public private(set) var pending: [String: Item] = [:]
+    /// Ids delivered or dead-lettered (never enqueued again).
+    public private(set) var settled = Set<String>()
+    /// Torn lines skipped when opening.
+    public private(set) var tornRecords = 0
+    /// Deliveries moved to the dead-letter file by this process.
+    public private(set) var deadLettered = 0
+    let dir: String
+    private var fd: Int32 = -1
+    private var records = 0
+    private var settledOrder: [String] = []
+
+    /// Opens (or creates) the outbox in `dir`.
+    public init(dir: String) throws {
+        self.dir = dir
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try replay()
+        fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: logPath]) }
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    var logPath: String { dir + "/outbox.log" }
+    /// Where undeliverable notifications end.
+    public var deadLetterPath: String { dir + "/dead-letter.ndjson" }
+
+    private func replay() throws {
+        guard let data = FileManager.default.contents(atPath: logPath) else { return }
+        let dec = JSONDecoder()
+        for line in data.split(separator: 0x0A) {
+            guard let r = try? dec.decode(Record.self, from: Data(line)) else { tornRecords += 1; continue }
+            records += 1
+            apply(r)
+        }
+    }
+
+    private func apply(_ r: Record) {
+        switch r.op {
+        case "put": if let i = r.item, !settled.contains(i.id) { pending[i.id] = i }
+        case "retry":
+            if let id = r.id, var i = pending[id] {
+                i.attempts = r.attempts ?? i.attempts
+                i.next = r.next ?? i.next
+                i.lastError = r.error
+                pending[id] = i
+            }
+        case "ack", "dead":
+            if let id = r.id {
+                pending[id] = nil
+                if settled.insert(id).inserted { settledOrder.append(id) }
+            }
+        default: break
+        }
+    }
+
+    private func append(_ r: Record) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        var data = try enc.encode(r)
+        data.append(0x0A)
+        try data.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = write(fd, raw.baseAddress! + off, raw.count - off)
+                if n < 0 { if errno == EINTR { continue }; throw CocoaError(.fileWriteUnknown) }
+                off += n
+            }
+        }
+        fsync(fd)
+        records += 1
+        apply(r)
+    }
+
+    /// Enqueues a delivery (durably) unless its id is pending or settled already; returns true when added.
+    @discardableResult
+    public func enqueue(_ item: Item) throws -> Bool {
+        guard pending[item.id] == nil, !settled.contains(item.id) else { return false }
+        try append(Record(op: "put", item: item))
+        return true
+    }
+
+    /// Records a failed attempt and when to try again.
+    public func retry(_ id: String, attempts: Int, next: Double, error: String) throws {
+        try append(Record(op: "retry", id: id, attempts: attempts, next: next, error: error))
+    }
+
+    /// Records a successful delivery.
+    public func ack(_ id: String) throws {
+        try append(Record(op: "ack", id: id))
+        try compactIfWorthIt()
+    }
+
+    /// Moves a delivery to the dead-letter file.
+    public func deadLetter(_ id: String, reason: String) throws {
+        guard let item = pending[id] else { return }
+        var w = JSONWriter()
+        w.beginObject()
+        w.member("id", item.id)
+        w.member("receiver", item.receiver)
+        w.member("attempts", item.attempts)
+        w.member("reason", reason)
+        w.member("enqueued", Timestamps.format(Int64(item.created * 1e9)))
+        w.member("body", String(decoding: item.body, as: UTF8.self))
+        w.endObject()
+        w.bytes.append(0x0A)
+        let dfd = open(deadLetterPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        if dfd >= 0 {
+            _ = w.bytes.withUnsafeBytes { write(dfd, $0.baseAddress, $0.count) }
+            fsync(dfd)
+            close(dfd)
+        }
+        try append(Record(op: "dead", id: id, error: reason))
+        deadLettered += 1
+    }
+
+    /// Rewrites the log with only the live records when most records are settled.
+    func compactIfWorthIt() throws {
+        guard records > 1000, records > 4 * (pending.count + 1) else { return }
+        let keepSettled = settledOrder.suffix(10_000)
+        let tmp = logPath + ".tmp"
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        var data = Data()
+        for id in keepSettled { data += try enc.encode(Record(op: "ack", id: id)); data.append(0x0A) }
+        for i in pending.values.sorted(by: { $0.created < $1.created }) { data += try enc.encode(Record(op: "put", item: i)); data.append(0x0A) }
+        let t = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard t >= 0 else { return }
+        _ = data.withUnsafeBytes { write(t, $0.baseAddress, $0.count) }
+        fsync(t)
+        close(t)
+        guard rename(tmp, logPath) == 0 else { return }
+        close(fd)
+        fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        records = keepSettled.count + pending.count
+        settledOrder = Array(keepSettled)
+    }
+}
