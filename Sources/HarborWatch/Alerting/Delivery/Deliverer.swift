@@ -188,7 +188,7 @@ public final class Deliverer {
             out += "POST \(shownURL)\n"
             for k in headers.keys.sorted() {
                 var v = headers[k]!
-                if k == "X-Harborwatch-Signature" || secretValues.contains(where: { v.contains($0) }) { v = "<redacted>" }
+                if k == "X-Harborwatch-Signature" || secretValues.contains(where: { v == $0 || ($0.count >= 8 && v.contains($0)) }) { v = "<redacted>" }
                 out += "\(k): \(v)\n"
             }
             out += "\n" + String(decoding: item.body, as: UTF8.self) + "\n\n"

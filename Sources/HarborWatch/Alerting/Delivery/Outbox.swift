@@ -70,6 +70,11 @@ public final class Outbox {
 
     private func replay() throws {
         guard let data = FileManager.default.contents(atPath: logPath) else { return }
+        // A torn last record (no newline): cut it off so the next append starts on a fresh line.
+        if let last = data.last, last != 0x0A {
+            let keep = (data.lastIndex(of: 0x0A).map { $0 + 1 }) ?? 0
+            truncate(logPath, off_t(keep))
+        }
         let dec = JSONDecoder()
         for line in data.split(separator: 0x0A) {
             guard let r = try? dec.decode(Record.self, from: Data(line)) else { tornRecords += 1; continue }
