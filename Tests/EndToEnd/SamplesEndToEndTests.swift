@@ -71,3 +71,27 @@ import Testing
         for f in ["nginx:timed_combined", "registry", "harbor", "nginx-error", "registry-access"] { #expect(r.text.contains(f)) }
     }
 }
+
+@Suite struct RulesCommandEndToEndTests {
+    @Test func shippedRulesCheckAndTestPass() throws {
+        let check = try Harness.run(["rules", "check", "rules/"])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.text.contains("rules/default.yaml: ok"))
+        let test = try Harness.run(["rules", "test", "rules/"])
+        #expect(test.status == 0, "\(test.text)")
+        #expect(test.text.hasSuffix("4 passed, 0 failed\n"))
+    }
+
+    @Test func aBadRulesFileIsRefusedWithLocations() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml").path
+        try Data("detectors:\n  replication_lag: {max_lag: 5}\nrules:\n  - {name: x, kind: threshold, threshold: 0}\n".utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try Harness.run(["rules", "check", path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("\(path):2:21: error: unknown key 'max_lag' in detectors.replication_lag; did you mean 'max_lag_secs'?"), "\(r.stderr)")
+        #expect(r.stderr.contains("\(path):4:43: error: threshold must be at least 1, not 0"))
+        let a = try Harness.run(["analyze", "--rules", path, "samples/"])
+        #expect(a.status == 1)
+        #expect(a.stderr.contains(":2:21: error:"))
+    }
+}

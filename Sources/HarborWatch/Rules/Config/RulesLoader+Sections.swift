@@ -151,7 +151,9 @@ extension RulesLoader {
                     case "hmac_secret_env": spec.hmacSecretEnv = r.string(wv, "hmac_secret_env")
                     case "template": spec.template = r.string(wv, "template")
                     case "timeout_secs": spec.timeoutSecs = r.number(wv, "timeout_secs", min: 0.1) ?? spec.timeoutSecs
-                    case "tls_verify": spec.tlsVerify = r.bool(wv, "tls_verify") ?? true
+                    case "tls_verify":
+                        spec.tlsVerify = r.bool(wv, "tls_verify") ?? true
+                        if !spec.tlsVerify { r.error(wv, "tls_verify: false is not supported: install the receiver's CA certificate in the system trust store instead") }
                     case "max_alerts": spec.maxAlerts = r.int(wv, "max_alerts", min: 0) ?? 0
                     default: break
                     }
