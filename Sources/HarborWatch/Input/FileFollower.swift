@@ -50,9 +50,21 @@ public final class FileFollower {
 
     deinit { if fd >= 0 { close(fd) } }
 
+    /// True when the last poll stopped at its byte budget with more to read.
+    public private(set) var hasMore = false
+    private var budget = Int.max
+
+    /// Reads what is new, at most `maxBytes` of it (the rest on the next call; `hasMore` tells).
+    public func poll(maxBytes: Int, _ emit: (UnsafeBufferPointer<UInt8>) -> Void, rotated: () -> Void) {
+        budget = maxBytes
+        defer { budget = .max }
+        poll(emit, rotated: rotated)
+    }
+
     /// Reads what is new; `emit` receives the bytes in order, and `rotated` is called before the bytes
     /// of a new file (so the caller can end its pending line and reset its line numbers).
     public func poll(_ emit: (UnsafeBufferPointer<UInt8>) -> Void, rotated: () -> Void) {
+        hasMore = false
         if fd < 0 { open(emit, rotated) }
         guard fd >= 0 else { return }
         // copytruncate: the first bytes are not the ones we read (or the file shrank).
@@ -66,6 +78,7 @@ public final class FileFollower {
             fingerprintLength = 0
         }
         drain(emit)
+        if hasMore { return }
         // rename / delete + re-create: the path names another file now.
         var now = stat()
         if stat(path, &now) == 0, UInt64(now.st_ino) != inode {
@@ -112,8 +125,14 @@ public final class FileFollower {
 
     private func drain(_ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
         while true {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(readOffset)) }
+            if budget <= 0 {
+                hasMore = true
+                return
+            }
+            let want = min(buffer.count, budget)
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(readOffset)) }
             if n <= 0 { break }
+            budget -= n
             buffer.withUnsafeBufferPointer { emit(UnsafeBufferPointer(rebasing: $0[0..<n])) }
             readOffset += Int64(n)
             if fingerprintLength < 1024 { noteFingerprint() }

@@ -26,7 +26,9 @@ public final class PushUnauthorizedDetector: Detector {
     struct Pending {
         var event: Event
         var session: UInt64
-        var user: String?
+        /// The session as it was at the 401 (later token requests of others behind the same
+        /// address must not change who failed, or why).
+        var state: Session
     }
 
     struct Incident {
@@ -72,13 +74,15 @@ public final class PushUnauthorizedDetector: Detector {
             if counter >= 100_000 { counter = 0; sweep(now: e.time) }
         }
         if e.kind == .token {
+            // Each token request says who the client is now (`account=`, none for an anonymous
+            // token): clients behind one address and user agent must not lend each other a user.
             if e.status == 200 {
                 s.tokenOK = e.time
                 s.tokenActions = e.fields["scope.actions"]
-                if let u = e.user { s.user = u }
+                s.user = e.user
             } else if e.status == 401 {
                 s.tokenFail = e.time
-                if let u = e.user { s.user = u }
+                s.user = e.user
                 if let actions = e.fields["scope.actions"], actions.contains("push"), let repo = e.repository {
                     fail(e, repo: repo, user: s.user, cause: "bad_credentials", ctx)
                 } else if let who = s.user ?? e.client,
@@ -95,7 +99,7 @@ public final class PushUnauthorizedDetector: Detector {
         let isWrite = e.isPushWrite || (e.kind == .blob && e.method == "HEAD" && (s.tokenActions?.contains("push") ?? false))
         guard isWrite else { return }
         if e.status == 401 {
-            pending.append(Pending(event: e, session: key, user: s.user))
+            pending.append(Pending(event: e, session: key, state: s))
         } else if e.status >= 200, e.status < 400 {
             // A good retry clears this session's recent 401s on the repository.
             let grace = nanos(settings.retryGraceSecs)
@@ -134,23 +138,31 @@ public final class PushUnauthorizedDetector: Detector {
 
     private func confirm(_ p: Pending) {
         guard let ctx = ctxRef else { return }
-        let s = sessions[p.session] ?? Session(lastSeen: p.event.time)
-        let (cause, notes) = classify(p.event, session: s)
-        fail(p.event, repo: p.event.repository ?? "", user: p.user ?? s.user, cause: cause, ctx, extra: notes)
+        let (cause, notes) = classify(p.event, session: p.state)
+        fail(p.event, repo: p.event.repository ?? "", user: p.state.user, cause: cause, ctx, extra: notes)
     }
 
     /// The cause of a write 401, and the side lines that show it.
+    ///
+    /// Many clients may share one address (NAT, a CI farm, the lab's loopback): a side line counts
+    /// for this session only when it names the session's user, or, naming none, comes from the
+    /// same address within a few seconds of the session's own token request; registry lines must
+    /// be about the same repository and method.
     private func classify(_ e: Event, session s: Session) -> (String, [Event]) {
         let window: Int64 = 3_000_000_000
         let registry = side.find(site: e.site, around: e.time, window: window) {
-            $0.component == .registry && ($0.repository == e.repository || $0.client == e.client)
+            $0.component == .registry && $0.repository == e.repository && ($0.method == nil || $0.method == e.method)
         }
         let prefixed = side.find(site: e.site, around: e.time, window: window) {
             ($0.component == .nginx || $0.component == .proxy) && $0.pathPrefix != nil && $0.repository == e.repository
         }
-        let authFail = side.find(site: e.site, around: e.time, window: 60_000_000_000) {
-            $0.component == .core && ($0.client == e.client || ($0.user != nil && $0.user == s.user))
+        let tokenTimes = [s.tokenOK, s.tokenFail].compactMap { $0 }
+        let authFail = side.find(site: e.site, around: e.time, window: 60_000_000_000) { x in
+            guard x.component == .core else { return false }
+            if let u = x.user { return u == s.user }
+            return x.client == e.client && tokenTimes.contains { abs($0 - x.time) <= window }
         }
+        func said(_ prefix: String) -> [Event] { registry.filter { $0.message?.hasPrefix(prefix) == true } }
         if s.tokenOK == nil {
             if s.tokenFail != nil || !authFail.isEmpty { return ("bad_credentials", authFail) }
             return ("anonymous", [])
@@ -159,13 +171,15 @@ public final class PushUnauthorizedDetector: Detector {
         // Harbor answers a scoped token request with bad credentials by an anonymous token (200);
         // core's `failed to authenticate user` line tells.
         if !authFail.isEmpty { return ("bad_credentials", authFail) }
+        // A token asked for without an account is an anonymous one: it never grants push.
+        if s.user == nil { return ("anonymous", said("error authorizing context")) }
+        let scope = said("error authorizing context: insufficient scope")
+        if !scope.isEmpty { return ("token_without_push", scope) }
         if let actions = s.tokenActions, !actions.contains("push") { return ("token_without_push", []) }
-        if registry.contains(where: { $0.message?.hasPrefix("error authenticating user") == true }) {
-            return ("core_registry_credential_mismatch", registry)
-        }
-        if !prefixed.isEmpty || registry.contains(where: { $0.message?.hasPrefix("error authorizing context") == true }) {
-            return ("no_credentials_on_write", prefixed + registry)
-        }
+        let mismatch = said("error authenticating user")
+        if !mismatch.isEmpty { return ("core_registry_credential_mismatch", mismatch) }
+        let noToken = said("error authorizing context")
+        if !prefixed.isEmpty || !noToken.isEmpty { return ("no_credentials_on_write", prefixed + noToken) }
         if e.time - s.tokenOK! > nanos(settings.tokenLifetimeSecs) { return ("expired_token", []) }
         return ("token_rejected", registry)
     }
@@ -208,7 +222,7 @@ public final class PushUnauthorizedDetector: Detector {
             var summary = "\(inc.count) push request\(inc.count == 1 ? "" : "s") of \(who) to \(inc.repository) on \(inc.site) got 401 (\(Self.explain(cause)))"
             if let r = inc.resolvedAt { summary += "; a push completed \(Report.secs(Finding.secs(inc.last, r))) later" }
             return Finding(
-                detector: id, site: inc.site, severity: inc.resolvedAt == nil ? "critical" : "warning", summary: summary,
+                detector: id, site: inc.site, severity: "critical", summary: summary,
                 labels: ["detector": id, "site": inc.site, "repository": inc.repository, "user": inc.who],
                 details: [
                     ("user", inc.user.map { .string($0) } ?? .null), ("clients", .strings(inc.clients)),

@@ -167,7 +167,7 @@ public final class ReplicationLagDetector: Detector {
                     : "\(p.repository):\(p.reference) took \(Report.secs(lagSecs)) to replicate from \(ctx.primary) to \(s) (max \(Report.secs(settings.maxLagSecs)))"
                 out.append(
                     Finding(
-                        detector: id, site: s, severity: arrival == nil ? "critical" : "warning", summary: summary,
+                        detector: id, site: s, severity: "critical", summary: summary,
                         labels: ["detector": id, "site": s, "repository": p.repository, "reference": p.reference],
                         details: [
                             ("repository", .string(p.repository)), ("reference", .string(p.reference)),

@@ -5,6 +5,11 @@
 /// whether and when the secondary later served it (then it was replication lag) or never did.
 /// 404s for artifacts the primary never had are not replication problems; the replication
 /// client's own HEAD checks before an upload are not misses.
+///
+/// Severity is fixed when the incident starts, so a streamed alert resolves with the labels it
+/// fired with: `critical` when the first miss came more than `max_lag_secs` after the primary had
+/// the artifact (replication overdue), else `warning` (pulled inside the normal replication window;
+/// if it never arrives, `replication_lag` reports that as critical).
 public final class SecondaryMissingDetector: Detector {
     public let id = "secondary_missing_artifact"
     let settings: DetectorSettings
@@ -98,7 +103,7 @@ public final class SecondaryMissingDetector: Detector {
                     summary = "\(inc.count) pull request\(inc.count == 1 ? "" : "s") of \(what) got 404 on \(inc.site) while \(ctx.primary) had it; never served there"
                 }
                 return Finding(
-                    detector: id, site: inc.site, severity: inc.servedAt == nil && inc.availableAt == nil ? "critical" : "warning", summary: summary,
+                    detector: id, site: inc.site, severity: delay > settings.maxLagSecs ? "critical" : "warning", summary: summary,
                     labels: ["detector": id, "site": inc.site, "repository": inc.repository, "reference": inc.reference],
                     details: [
                         ("repository", .string(inc.repository)), ("reference", .string(inc.reference)),

@@ -116,4 +116,63 @@ import Testing
         let f = try s.findings("push_unauthorized")
         #expect(f.first?.detail("cause") == .string("core_registry_credential_mismatch"))
     }
+    // Found by the lab (Tests/Lab): every client there shares 127.0.0.1 and one user agent, as
+    // clients behind NAT or a CI farm do.
+
+    @Test func sharedAddressDoesNotLendAnotherUsersFailedLogin() throws {
+        var s = Scenario()
+        login(&s, "02:45:08", token: "GET /service/token?account=carol&scope=repository%3Ateam%2Fapp%3Apull%2Cpush&service=harbor-registry", status: 401)
+        s.core("hub-1", "02:45:08", "failed to authenticate user:carol, error:Failed to authenticate user, due to error 'Invalid credentials'", fields: #"[client IP="10.0.0.5" user agent="docker/24.0.7"]"#)
+        login(&s, "02:45:10")
+        s.add("hub-1", "nginx/access.log", #"172.18.0.6 - - [18/Sep/2024:02:45:11 +0000] "POST /registry/v2/team/app/blobs/uploads/ HTTP/1.1" 401 87 "-" "docker/24.0.7" 0123456789abcdef0123456789abcdef"#)
+        s.proxy("hub-1", "02:45:11", "10.0.0.5", "POST /v2/team/app/blobs/uploads/", 401)
+        s.proxy("hub-1", "02:46:00", "10.0.0.9", "GET /v2/", 401)
+        let f = try s.findings("push_unauthorized")
+        try #require(f.count == 2)
+        let carol = try #require(f.first { $0.labels["user"] == "carol" })
+        let bob = try #require(f.first { $0.labels["user"] == "bob" })
+        #expect(carol.detail("cause") == .string("bad_credentials"))
+        #expect(bob.detail("cause") == .string("no_credentials_on_write"))
+        #expect(!bob.evidence.contains { $0.text.contains("carol") })
+    }
+
+    @Test func anonymousTokenAfterAnotherUsersLogin() throws {
+        var s = Scenario()
+        login(&s, "02:45:08")
+        s.proxy("hub-1", "02:45:09", "10.0.0.5", "PUT /v2/team/app/manifests/1.0", 201)
+        s.proxy("hub-1", "02:45:10", "10.0.0.5", "GET /v2/", 401)
+        s.proxy("hub-1", "02:45:10", "10.0.0.5", "GET /service/token?scope=repository%3Ateam%2Ftmp%3Apull%2Cpush&service=harbor-registry", 200)
+        s.proxy("hub-1", "02:45:11", "10.0.0.5", "POST /v2/team/tmp/blobs/uploads/", 401)
+        s.registry("hub-1", "02:45:11", msg: "error authorizing context: insufficient scope", method: "POST", uri: "/v2/team/tmp/blobs/uploads/", client: "10.0.0.5", repo: "team/tmp")
+        s.proxy("hub-1", "02:46:00", "10.0.0.9", "GET /v2/", 401)
+        let f = try s.findings("push_unauthorized")
+        try #require(f.count == 1)
+        #expect(f[0].detail("cause") == .string("anonymous"))
+        #expect(f[0].detail("user") == .null)
+        #expect(f[0].labels["user"] == "10.0.0.5")
+    }
+
+    @Test func insufficientScopeFromTheRegistry() throws {
+        var s = Scenario()
+        login(&s, "02:45:10")
+        s.proxy("hub-1", "02:45:11", "10.0.0.5", "POST /v2/team/app/blobs/uploads/", 401)
+        s.registry("hub-1", "02:45:11", msg: "error authorizing context: insufficient scope", method: "POST", uri: "/v2/team/app/blobs/uploads/", client: "10.0.0.5", repo: "team/app")
+        s.proxy("hub-1", "02:46:00", "10.0.0.9", "GET /v2/", 401)
+        let f = try s.findings("push_unauthorized")
+        try #require(f.count == 1)
+        #expect(f[0].detail("cause") == .string("token_without_push"))
+        #expect(f[0].evidence.contains { $0.text.contains("insufficient scope") })
+    }
+
+    @Test func aLaterLoginBehindTheSameAddressDoesNotChangeWhoFailed() throws {
+        var s = Scenario()
+        login(&s, "02:45:10")
+        s.proxy("hub-1", "02:45:11", "10.0.0.5", "POST /v2/team/app/blobs/uploads/", 401)
+        login(&s, "02:45:12", token: "GET /service/token?account=alice&scope=repository%3Aother%2Fsvc%3Apull&service=harbor-registry")
+        s.proxy("hub-1", "02:46:00", "10.0.0.9", "GET /v2/", 401)
+        let f = try s.findings("push_unauthorized")
+        try #require(f.count == 1)
+        #expect(f[0].labels["user"] == "bob")
+        #expect(f[0].detail("cause") != .string("token_without_push"))
+    }
 }

@@ -48,7 +48,29 @@ extension Scenario {
         let f = try s.findings("secondary_missing_artifact")
         #expect(f.count == 1)
         #expect(f.first?.detail("outcome") == .string("missing"))
-        #expect(f.first?.severity == "critical")
+        // The first miss came 100 s after the push, inside the 120 s replication window.
+        #expect(f.first?.severity == "warning")
+    }
+
+    /// Severity is decided when the incident starts and never changes, so a streamed alert resolves
+    /// with the labels it fired with (the same whether the artifact later arrives or not).
+    @Test func severityIsFixedWhenTheIncidentStarts() throws {
+        for arrives in [false, true] {
+            var s = Scenario()
+            s.push("02:30:00", "app/api", "5.0.0")
+            s.proxy("hub-2", "02:33:00", "10.60.7.21", "HEAD /v2/app/api/manifests/5.0.0", 404, ua: "containerd/v1.7.13")
+            if arrives {
+                s.proxy("hub-2", "02:35:00", "10.10.0.11", "PUT /v2/app/api/manifests/5.0.0", 201, ua: "harbor-registry-client")
+                s.proxy("hub-2", "02:35:10", "10.60.7.21", "HEAD /v2/app/api/manifests/5.0.0", 200, ua: "containerd/v1.7.13")
+            }
+            s.end("03:00:00")
+            let f = try s.findings("secondary_missing_artifact")
+            #expect(f.count == 1)
+            #expect(f.first?.severity == "critical", "a miss 180 s after the push is overdue replication (arrives: \(arrives))")
+            #expect((f.first?.resolvedAt != nil) == arrives)
+            let lag = try s.findings("replication_lag")
+            #expect(lag.map(\.severity) == ["critical"])
+        }
     }
 
     @Test func notReplicationProblems() throws {

@@ -27,6 +27,8 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     public var files: [String: FileState] = [:]
     /// Alert fingerprint → last status emitted.
     public var emitted: [String: String] = [:]
+    /// Alert labels without `severity` (fingerprint) → the severity it was first seen with.
+    public var pinned: [String: String]? = nil
     /// Notification idempotency keys already handed to the outbox.
     public var notified: [String] = []
     /// Bytes of the `--events` file that are committed.

@@ -86,6 +86,8 @@ public final class WatchRunner {
     var notified: [String] = []
     var notifiedSet = Set<String>()
     var followed: [FollowedSource] = []
+    /// Events read but not yet merged (a source behind them in event time still has data).
+    var held: [Event] = []
     var stdinSource: StdinSource?
     var checkpoint = Checkpoint()
     var eventsFD: Int32 = -1
@@ -120,7 +122,8 @@ public final class WatchRunner {
         let started = Date()
         if let dir = options.stateDir {
             checkpoint = try Checkpoint.load(dir: dir)
-            tracker = AlertTracker(emitted: checkpoint.emitted.compactMapValues { Alert.Status(rawValue: $0) })
+            tracker = AlertTracker(
+                emitted: checkpoint.emitted.compactMapValues { Alert.Status(rawValue: $0) }, pinned: checkpoint.pinned ?? [:])
             notified = checkpoint.notified
             notifiedSet = Set(notified)
         }
@@ -138,11 +141,37 @@ public final class WatchRunner {
                 reload()
             }
             var batch: [Event] = []
-            for f in followed { f.poll(into: &batch) }
+            // Read the source that is furthest behind in event time first, a few MiB at a time,
+            // so a long backlog is merged in order and memory stays bounded.
+            var budget = 8 << 20
+            var polled = Set<ObjectIdentifier>()
+            while budget > 0 {
+                let candidates = followed.filter { !polled.contains(ObjectIdentifier($0)) || $0.hasMore }
+                guard let f = candidates.min(by: { $0.lastTime < $1.lastTime }) else { break }
+                polled.insert(ObjectIdentifier(f))
+                let before = batch.count
+                f.poll(into: &batch, maxBytes: 256 << 10)
+                budget -= 256 << 10
+                if batch.count == before && !f.hasMore && polled.count == followed.count { break }
+            }
             if let s = stdinSource {
                 s.poll(timeoutMs: batch.isEmpty ? Int32(options.pollIntervalSecs * 1000) : 0, into: &batch)
             } else if batch.isEmpty {
                 usleep(UInt32(options.pollIntervalSecs * 1e6))
+            }
+            // Merge in event time: events newer than what a source still behind may hold wait.
+            if !held.isEmpty {
+                batch = held + batch  // held were read first: ties in time keep reading order
+                held = []
+            }
+            if !batch.isEmpty {
+                let behind = followed.filter(\.hasMore).map(\.lastTime).min()
+                if let w = behind {
+                    batch.sort { $0.time < $1.time }
+                    let cut = batch.firstIndex { $0.time > w } ?? batch.count
+                    held = Array(batch[cut...])
+                    batch = Array(batch[..<cut])
+                }
             }
             if !batch.isEmpty {
                 consume(batch)
@@ -161,6 +190,7 @@ public final class WatchRunner {
             if options.statusLine { status() }
             if let m = options.maxRuntimeSecs, Date().timeIntervalSince(started) >= m { break }
         }
+        if !held.isEmpty { consume(held); held = [] }
         evaluate()
         try saveCheckpoint()
         if eventsFD >= 0 { close(eventsFD) }
@@ -314,7 +344,7 @@ public final class WatchRunner {
 
     /// Asks the engine for its findings, emits the alert transitions and the notifications now due.
     func evaluate() {
-        let alerts = engine.snapshot().map(builder.alert)
+        let alerts = tracker.pin(engine.snapshot().map(builder.alert))
         for a in tracker.transitions(alerts) { sink.alert(a) }
         guard !rules.receivers.isEmpty else { return }
         let now = engine.ctx.now
@@ -369,6 +399,7 @@ public final class WatchRunner {
                 lines: f.processor.lineNo, replayOffset: p.offset, replayLines: p.lines)
         }
         c.emitted = tracker.emitted.mapValues(\.rawValue)
+        c.pinned = tracker.pinned
         c.notified = notified
         c.eventsLength = eventsLength
         c.watermark = now

@@ -37,24 +37,44 @@ final class FollowedSource {
     /// Older members of the rotated set to read whole before following (a first run from the start).
     var backlog: [String] = []
 
-    /// Reads what is new into `out`.
-    func poll(into out: inout [Event]) {
+    /// The backlog file being read, if any.
+    private var backlogReader: ChunkReader?
+    private var backlogFramer = LineFramer()
+
+    /// True when there is more to read right away (a budget stopped the last poll).
+    var hasMore: Bool { backlogReader != nil || !backlog.isEmpty || follower.hasMore }
+
+    /// Reads what is new into `out`, about `maxBytes` of it.
+    func poll(into out: inout [Event], maxBytes: Int = 4 << 20) {
         var events: [Event] = []
-        while !backlog.isEmpty {
-            let file = backlog.removeFirst()
-            guard let reader = try? ChunkReader(path: file) else { continue }
-            let live = processor.fileName
-            processor.fileName = file
-            processor.lineNo = 0
-            var fr = LineFramer(maxLineLength: processor.maxLineLength)
-            while let chunk = reader.next() { fr.feed(chunk) { line, flags in self.processor.handle(line, flags, into: &events) } }
-            fr.finish { line, flags in self.processor.handle(line, flags, into: &events) }
+        var budget = maxBytes
+        while budget > 0, backlogReader != nil || !backlog.isEmpty {
+            if backlogReader == nil {
+                let file = backlog.removeFirst()
+                guard let reader = try? ChunkReader(path: file) else { continue }
+                backlogReader = reader
+                backlogFramer = LineFramer(maxLineLength: processor.maxLineLength)
+                processor.fileName = file
+                processor.lineNo = 0
+            }
+            if let reader = backlogReader, let chunk = reader.next() {
+                budget -= chunk.count
+                backlogFramer.feed(chunk) { line, flags in self.processor.handle(line, flags, into: &events) }
+                continue
+            }
+            backlogFramer.finish { line, flags in self.processor.handle(line, flags, into: &events) }
             processor.flush(into: &events)
-            processor.stats.warnings += reader.warnings
-            processor.fileName = live
+            processor.stats.warnings += backlogReader?.warnings ?? []
+            backlogReader = nil
+            processor.fileName = follower.path
             processor.lineNo = 0
         }
-        follower.poll({ bytes in
+        if budget <= 0 {
+            if let t = events.last?.time, t > lastTime { lastTime = t }
+            out += events
+            return
+        }
+        follower.poll(maxBytes: budget, { bytes in
             self.framer.feed(bytes) { line, flags in self.processor.handle(line, flags, into: &events) }
         }, rotated: {
             self.framer.finish { line, flags in self.processor.handle(line, flags, into: &events) }
