@@ -31,6 +31,9 @@ struct WatchCommand: ParsableCommand {
     @Option(help: "Seconds of quiet after which the event clock moves on by wall time.")
     var idleFlushSecs: Double = 30
 
+    @Option(help: "Seconds a line cut mid-way by its writer waits for its newline before it is read as it is.")
+    var partialLineTimeoutSecs: Double = 30
+
     @Option(help: "Seconds of recent input re-read silently after a restart to rebuild the correlation state.")
     var replaySecs: Double = 900
 
@@ -55,6 +58,7 @@ struct WatchCommand: ParsableCommand {
     func validate() throws {
         guard stdinFormat == "plain" || stdinFormat == "prefixed" else { throw ValidationError("--stdin-format must be plain or prefixed") }
         if let c = stdinComponent, Component(rawValue: c) == nil { throw ValidationError("--stdin-component '\(c)' is not a component") }
+        guard partialLineTimeoutSecs > 0 else { throw ValidationError("--partial-line-timeout-secs must be more than 0") }
         guard !follow.isEmpty || input.paths.contains("-") || !input.paths.isEmpty else {
             throw ValidationError("nothing to watch: give - for stdin, or --follow PATH")
         }
@@ -86,6 +90,7 @@ struct WatchCommand: ParsableCommand {
         o.fromStart = fromStart
         o.stateDir = state
         o.idleFlushSecs = idleFlushSecs
+        o.partialLineTimeoutSecs = partialLineTimeoutSecs
         o.replaySecs = replaySecs
         o.eventsPath = events
         o.alertsPath = alerts

@@ -171,3 +171,111 @@ final class LiveOutput: @unchecked Sendable {
         #expect(got == want, "only batch: \(want.filter { got[$0.key] != $0.value }.count), only incremental: \(got.filter { want[$0.key] != $0.value }.count)")
     }
 }
+
+/// `watch --follow` details: lines cut mid-way, and SIGHUP.
+@Suite(.serialized) struct WatchFollowEndToEndTests {
+    static func line(_ hms: String, _ status: Int, _ repo: String = "app") -> String {
+        #"Sep 18 \#(hms) 172.18.0.1 proxy[1043]: 10.0.0.1 - "GET /v2/\#(repo)/manifests/1 HTTP/1.1" \#(status) 0 "-" "containerd/v1.7.13" 0.004 0.004 ."#
+    }
+
+    final class Watcher {
+        let p = Process()
+        let out = LiveOutput(), err = LiveOutput()
+        init(_ args: [String]) throws {
+            p.executableURL = URL(fileURLWithPath: Harness.binary)
+            p.arguments = ["watch"] + args
+            var env = ProcessInfo.processInfo.environment
+            env["NO_COLOR"] = "1"
+            p.environment = env
+            let o = Pipe(), e = Pipe()
+            p.standardOutput = o
+            p.standardError = e
+            p.standardInput = FileHandle.nullDevice
+            let out = self.out, err = self.err
+            o.fileHandleForReading.readabilityHandler = { h in out.append(h.availableData) }
+            e.fileHandleForReading.readabilityHandler = { h in err.append(h.availableData) }
+            try p.run()
+        }
+        func stop() -> Int32 {
+            if p.isRunning { p.terminate() }
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+    }
+
+    func append(_ path: String, _ s: String) throws {
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        h.seekToEndOfFile()
+        h.write(Data(s.utf8))
+        try h.close()
+    }
+
+    func events(_ path: String) -> [[String: Any]] {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    func tempDir() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hw-follow-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func aLineCutMidwayWaitsForItsNewline() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("proxy.log").path, ev = dir.appendingPathComponent("events.ndjson").path
+        let whole = Self.line("02:00:00", 200)
+        let cut = whole.index(whole.startIndex, offsetBy: 60)
+        try Data(whole[..<cut].utf8).write(to: URL(fileURLWithPath: log))
+        let w = try Watcher(["--follow", log, "--from-start", "--year", "2024", "--syslog-tz", "UTC", "--events", ev])
+        usleep(1_200_000)
+        #expect(events(ev).isEmpty, "half a line was parsed")
+        try append(log, String(whole[cut...]) + "\n")
+        usleep(1_000_000)
+        #expect(w.stop() == 0)
+        let e = events(ev)
+        #expect(e.count == 1)
+        #expect(e.first?["path"] as? String == "/v2/app/manifests/1")
+        #expect(e.first?["status"] as? Int == 200)
+    }
+
+    @Test func aWriterThatStopsMidLineIsReadAfterTheTimeout() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("proxy.log").path, ev = dir.appendingPathComponent("events.ndjson").path
+        try Data((Self.line("02:00:00", 200) + "\n" + Self.line("02:00:01", 404, "web")).utf8).write(to: URL(fileURLWithPath: log))
+        let w = try Watcher(["--follow", log, "--from-start", "--year", "2024", "--syslog-tz", "UTC", "--events", ev,
+                             "--partial-line-timeout-secs", "1"])
+        usleep(500_000)
+        #expect(events(ev).count == 1)
+        usleep(1_500_000)
+        #expect(w.stop() == 0)
+        let e = events(ev)
+        #expect(e.count == 2)
+        #expect(e.last?["path"] as? String == "/v2/web/manifests/1")
+    }
+
+    @Test func sighupReloadsTheRulesAndKeepsTheOldOnesWhenTheNewAreBad() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("proxy.log").path, rules = dir.appendingPathComponent("rules.yaml")
+        try Data((Self.line("02:00:00", 200) + "\n").utf8).write(to: URL(fileURLWithPath: log))
+        try Data("detectors:\n  push_unauthorized: {enabled: false}\n".utf8).write(to: rules)
+        let w = try Watcher(["--follow", log, "--from-start", "--year", "2024", "--syslog-tz", "UTC", "--rules", rules.path])
+        usleep(800_000)
+        // A bad file: refused with its location, the old rules stay.
+        try Data("rules:\n  - name: x\n    kind: threshold\n    windw_secs: 60\n".utf8).write(to: rules)
+        kill(w.p.processIdentifier, SIGHUP)
+        #expect(w.err.wait(for: "rules not reloaded", seconds: 3) != nil, "stderr: \(w.err.text)")
+        #expect(w.err.text.contains("rules.yaml:4:5: error:"), "stderr: \(w.err.text)")
+        // A good file with a new rule: reloaded, and the new rule fires on the next line.
+        try Data(WatchEndToEndTests.rules.utf8).write(to: rules)
+        kill(w.p.processIdentifier, SIGHUP)
+        #expect(w.err.wait(for: "rules reloaded: 1 rules", seconds: 3) != nil, "stderr: \(w.err.text)")
+        try append(log, Self.line("02:00:05", 503) + "\n")
+        #expect(w.out.wait(for: "FIRING", seconds: 3) != nil, "stdout: \(w.out.text)")
+        #expect(w.out.text.contains("manifest_5xx"))
+        #expect(w.stop() == 0)
+    }
+}

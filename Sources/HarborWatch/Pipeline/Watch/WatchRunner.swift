@@ -25,6 +25,8 @@ public struct WatchOptions: Sendable {
     public var idleFlushSecs: Double = 30
     /// How often files are polled.
     public var pollIntervalSecs: Double = 0.25
+    /// Seconds an unfinished line (no newline yet) waits before it is taken as it is.
+    public var partialLineTimeoutSecs: Double = 30
     /// How much recent input a restart re-reads, silently, to rebuild the correlation state.
     public var replaySecs: Double = 900
     /// Write every new event as NDJSON here (exactly once across restarts).
@@ -133,6 +135,7 @@ public final class WatchRunner {
         replay()
         if options.stdin {
             stdinSource = StdinSource(site: options.stdinSite, component: options.stdinComponent, prefixed: options.stdinPrefixed, options: options.analyze.parse)
+            stdinSource?.partialLineTimeoutSecs = options.partialLineTimeoutSecs
         }
         var lastResolveScan = Date()
         while WatchSignals.stop == 0 {
@@ -221,6 +224,7 @@ public final class WatchRunner {
                 fromEnd: saved == nil && !options.fromStart && !adding && !options.once)
             f.processor.parser.wrapped = probe?.wrapped ?? false
             f.processor.parser.learnsClock = false
+            if !options.once { f.partialLineTimeoutSecs = options.partialLineTimeoutSecs }
             if saved == nil, options.fromStart || options.once || adding { f.backlog = Array(s.files.dropLast()) }
             followed.append(f)
             if !sitesSeen.contains(s.site) { sitesSeen.append(s.site) }

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -15,6 +17,11 @@ final class FollowedSource {
     var lastTime: Int64 = 0
     /// Offset of the end of the last whole line handed on.
     var committed: Int64 = 0
+    /// Seconds an unfinished line waits for its newline before it is taken as it is (flagged
+    /// unterminated); infinity: until the newline comes (`analyze --state`, whose next run reads it whole).
+    var partialLineTimeoutSecs: Double = .infinity
+    /// Wall time an unfinished line last grew.
+    private var partialSince: Date?
 
     init(source: ResolvedSource, options: ParseOptions, clock: SyslogClock, fingerprint: UInt64, fingerprintLength: Int, offset: Int64, lines: Int, fromEnd: Bool) {
         self.source = source
@@ -74,7 +81,9 @@ final class FollowedSource {
             out += events
             return
         }
+        var grew = false
         follower.poll(maxBytes: budget, { bytes in
+            grew = true
             self.framer.feed(bytes) { line, flags in self.processor.handle(line, flags, into: &events) }
         }, rotated: {
             self.framer.finish { line, flags in self.processor.handle(line, flags, into: &events) }
@@ -83,6 +92,15 @@ final class FollowedSource {
             self.processor.lineNo = 0
             self.history.removeAll()
         })
+        if framer.pendingBytes == 0 {
+            partialSince = nil
+        } else if grew || partialSince == nil {
+            partialSince = Date()
+        } else if let since = partialSince, Date().timeIntervalSince(since) >= partialLineTimeoutSecs {
+            // A writer stopped mid-line: take what there is rather than hold it for ever.
+            framer.finish { line, flags in self.processor.handle(line, flags, into: &events) }
+            partialSince = nil
+        }
         processor.flush(into: &events)
         committed = follower.readOffset - Int64(framer.pendingBytes)
         if let t = events.last?.time, t > lastTime { lastTime = t }
@@ -111,6 +129,9 @@ final class StdinSource {
     let component: Component?
     private(set) var ended = false
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    /// Seconds an unfinished line waits for its newline before it is taken as it is.
+    var partialLineTimeoutSecs: Double = .infinity
+    private var partialSince: Date?
     var year: Int?
 
     init(site: String, component: Component?, prefixed: Bool, options: ParseOptions) {
@@ -141,7 +162,17 @@ final class StdinSource {
         guard !ended else { return }
         var pfd = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
         let r = Glibc.poll(&pfd, 1, timeoutMs)
-        guard r > 0 else { return }
+        guard r > 0 else {
+            if framer.pendingBytes > 0, let since = partialSince, Date().timeIntervalSince(since) >= partialLineTimeoutSecs {
+                // The writer stopped mid-line: take what there is rather than hold it for ever.
+                var events: [Event] = []
+                framer.finish { line, flags in self.handle(line, flags, &events) }
+                partialSince = nil
+                for k in processors.keys { processors[k]!.flush(into: &events) }
+                out += events
+            }
+            return
+        }
         let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
         var events: [Event] = []
         if n <= 0 {
@@ -151,6 +182,7 @@ final class StdinSource {
             buffer.withUnsafeBufferPointer { b in
                 framer.feed(UnsafeBufferPointer(rebasing: b[0..<n])) { line, flags in self.handle(line, flags, &events) }
             }
+            partialSince = framer.pendingBytes > 0 ? Date() : nil
         }
         for k in processors.keys { processors[k]!.flush(into: &events) }
         out += events
