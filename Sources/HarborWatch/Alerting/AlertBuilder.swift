@@ -8,16 +8,30 @@ import Mustache
 /// escaping); sinks escape for their own format.
 public struct AlertBuilder: Sendable {
     /// Templates per detector or rule name.
-    public var templates: [String: AlertTemplate]
+    public var templates: [String: AlertTemplate] { didSet { compiled = Self.compile(templates) } }
+    /// The annotation templates parsed once (an alert is built again at every look in a stream).
+    private var compiled: [String: [(name: String, template: MustacheTemplate)]]
 
     /// A builder with `templates` (from `RulesFile.detectorAlerts` and the rules' own).
-    public init(templates: [String: AlertTemplate] = [:]) { self.templates = templates }
+    public init(templates: [String: AlertTemplate] = [:]) {
+        self.templates = templates
+        compiled = Self.compile(templates)
+    }
+
+    static func compile(_ templates: [String: AlertTemplate]) -> [String: [(name: String, template: MustacheTemplate)]] {
+        templates.mapValues { tpl in
+            tpl.annotations.sorted { $0.key < $1.key }.compactMap { name, text in
+                (try? MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text)).map { (name, $0) }
+            }
+        }
+    }
 
     /// The builder for a rules file.
     public init(rules: RulesFile) {
         var t = rules.detectorAlerts
         for r in rules.rules { t[r.name] = r.alert }
         templates = t
+        compiled = Self.compile(t)
     }
 
     /// The alert of `f`.
@@ -32,11 +46,9 @@ public struct AlertBuilder: Sendable {
         labels.removeValue(forKey: "detector")
         labels["detector"] = f.detector
         var annotations = ["summary": f.summary]
-        let context = Self.context(f, labels: labels, severity: severity)
-        for (name, text) in tpl.annotations {
-            if let t = try? MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text) {
-                annotations[name] = t.render(context)
-            }
+        if let list = compiled[f.detector], !list.isEmpty {
+            let context = Self.context(f, labels: labels, severity: severity)
+            for (name, t) in list { annotations[name] = t.render(context) }
         }
         return Alert(
             fingerprint: Fingerprint.of(labels), status: f.resolvedAt == nil ? .firing : .resolved, labels: labels,

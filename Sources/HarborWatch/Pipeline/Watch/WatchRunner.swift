@@ -90,6 +90,10 @@ public final class WatchRunner {
     var followed: [FollowedSource] = []
     /// Events read but not yet merged (a source behind them in event time still has data).
     var held: [Event] = []
+    /// Batches read so far (catching up, findings are looked at every 8th).
+    var catchUpBatches = 0
+    /// Events were consumed since the findings were last looked at.
+    var unevaluated = false
     var stdinSource: StdinSource?
     var checkpoint = Checkpoint()
     var eventsFD: Int32 = -1
@@ -143,7 +147,10 @@ public final class WatchRunner {
                 WatchSignals.reload = 0
                 reload()
             }
+            // Events held back last time come first: ties in time keep reading order.
             var batch: [Event] = []
+            swap(&batch, &held)
+            let heldCount = batch.count
             // Read the source that is furthest behind in event time first, a few MiB at a time,
             // so a long backlog is merged in order and memory stays bounded.
             var budget = 8 << 20
@@ -158,26 +165,27 @@ public final class WatchRunner {
                 if batch.count == before && !f.hasMore && polled.count == followed.count { break }
             }
             if let s = stdinSource {
-                s.poll(timeoutMs: batch.isEmpty ? Int32(options.pollIntervalSecs * 1000) : 0, into: &batch)
-            } else if batch.isEmpty {
+                s.poll(timeoutMs: batch.count == heldCount ? Int32(options.pollIntervalSecs * 1000) : 0, into: &batch)
+            } else if batch.count == heldCount {
                 usleep(UInt32(options.pollIntervalSecs * 1e6))
             }
+            let readAny = batch.count > heldCount
             // Merge in event time: events newer than what a source still behind may hold wait.
-            if !held.isEmpty {
-                batch = held + batch  // held were read first: ties in time keep reading order
-                held = []
-            }
             if !batch.isEmpty {
-                let behind = followed.filter(\.hasMore).map(\.lastTime).min()
-                if let w = behind {
-                    batch.sort { $0.time < $1.time }
-                    let cut = batch.firstIndex { $0.time > w } ?? batch.count
-                    held = Array(batch[cut...])
-                    batch = Array(batch[..<cut])
+                batch.sort { $0.time < $1.time }
+                if let w = followed.filter(\.hasMore).map(\.lastTime).min(), let cut = batch.firstIndex(where: { $0.time > w }) {
+                    // Move the tail out (no copies: each copy of an event costs retains).
+                    held.reserveCapacity(batch.count - cut)
+                    while batch.count > cut { held.append(batch.removeLast()) }
+                    held.reverse()
                 }
             }
             if !batch.isEmpty {
-                consume(batch)
+                // Catching up on a backlog, look at the findings every 64 MiB (they depend on event
+                // time only; a look costs as much as there are findings); live, after every read.
+                catchUpBatches += 1
+                let catchingUp = followed.contains(where: \.hasMore)
+                consume(&batch, evaluating: !catchingUp || catchUpBatches % 8 == 0)
             } else if Date().timeIntervalSince(lastEventWall) >= options.idleFlushSecs, lastEventTime > 0 {
                 // Quiet input: time passes all the same.
                 engine.advance(to: lastEventTime + Int64(Date().timeIntervalSince(lastEventWall) * 1e9))
@@ -189,11 +197,11 @@ public final class WatchRunner {
             }
             if Date().timeIntervalSince(lastCheckpoint) >= 1 { try saveCheckpoint() }
             if let s = stdinSource, s.ended, followed.isEmpty { break }
-            if options.once, batch.isEmpty { break }
+            if options.once, !readAny, !followed.contains(where: \.hasMore) { break }
             if options.statusLine { status() }
             if let m = options.maxRuntimeSecs, Date().timeIntervalSince(started) >= m { break }
         }
-        if !held.isEmpty { consume(held); held = [] }
+        if !held.isEmpty { consume(&held) }
         evaluate()
         try saveCheckpoint()
         if eventsFD >= 0 { close(eventsFD) }
@@ -283,8 +291,10 @@ public final class WatchRunner {
             proc.flush(into: &batch)
         }
         batch.sort { $0.time < $1.time }
-        for e in batch { engine.consume(e) }
-        if !batch.isEmpty {
+        let replayed = !batch.isEmpty
+        batch.reverse()
+        while let e = batch.popLast() { engine.consume(e) }
+        if replayed {
             // Transitions of the replayed past were emitted before the restart; the tracker knows them.
             evaluate()
         }
@@ -319,17 +329,14 @@ public final class WatchRunner {
 
     // MARK: events and alerts
 
-    private func consume(_ batch: [Event]) {
-        let sorted = batch.sorted { $0.time < $1.time }
-        var out = JSONWriter()
-        for e in sorted {
-            engine.consume(e)
-            if eventsFD >= 0 {
-                EventJSON.write(e, to: &out)
+    /// Hands `batch` (in time order) to the engine, moving each event in, and empties it.
+    private func consume(_ batch: inout [Event], evaluating: Bool = true) {
+        if eventsFD >= 0 {
+            var out = JSONWriter()
+            for i in batch.indices {
+                EventJSON.write(batch[i], to: &out)
                 out.bytes.append(0x0A)
             }
-        }
-        if eventsFD >= 0, !out.bytes.isEmpty {
             out.bytes.withUnsafeBytes { raw in
                 var o = 0
                 while o < raw.count {
@@ -340,14 +347,17 @@ public final class WatchRunner {
             }
             eventsLength += Int64(out.bytes.count)
         }
-        eventsTotal += sorted.count
+        eventsTotal += batch.count
         lastEventWall = Date()
-        if let t = sorted.last?.time, t > lastEventTime { lastEventTime = t }
-        evaluate()
+        if let t = batch.last?.time, t > lastEventTime { lastEventTime = t }
+        batch.reverse()
+        while let e = batch.popLast() { engine.consume(e) }
+        if evaluating { evaluate() } else { unevaluated = true }
     }
 
     /// Asks the engine for its findings, emits the alert transitions and the notifications now due.
     func evaluate() {
+        unevaluated = false
         let alerts = tracker.pin(engine.snapshot().map(builder.alert))
         for a in tracker.transitions(alerts) { sink.alert(a) }
         guard !rules.receivers.isEmpty else { return }
@@ -393,6 +403,8 @@ public final class WatchRunner {
     func saveCheckpoint() throws {
         lastCheckpoint = Date()
         guard let dir = options.stateDir else { return }
+        // The checkpoint covers only lines whose alerts were handed on.
+        if unevaluated { evaluate() }
         if eventsFD >= 0 { fsync(eventsFD) }
         var c = Checkpoint()
         let now = engine.ctx.now == .min ? 0 : engine.ctx.now

@@ -53,7 +53,8 @@ final class FollowedSource {
 
     /// Reads what is new into `out`, about `maxBytes` of it.
     func poll(into out: inout [Event], maxBytes: Int = 4 << 20) {
-        var events: [Event] = []
+        // Events go straight into `out` (no second array: every copy of an event costs retains).
+        let start = out.count
         var budget = maxBytes
         while budget > 0, backlogReader != nil || !backlog.isEmpty {
             if backlogReader == nil {
@@ -66,28 +67,27 @@ final class FollowedSource {
             }
             if let reader = backlogReader, let chunk = reader.next() {
                 budget -= chunk.count
-                backlogFramer.feed(chunk) { line, flags in self.processor.handle(line, flags, into: &events) }
+                backlogFramer.feed(chunk) { line, flags in self.processor.handle(line, flags, into: &out) }
                 continue
             }
-            backlogFramer.finish { line, flags in self.processor.handle(line, flags, into: &events) }
-            processor.flush(into: &events)
+            backlogFramer.finish { line, flags in self.processor.handle(line, flags, into: &out) }
+            processor.flush(into: &out)
             processor.stats.warnings += backlogReader?.warnings ?? []
             backlogReader = nil
             processor.fileName = follower.path
             processor.lineNo = 0
         }
         if budget <= 0 {
-            if let t = events.last?.time, t > lastTime { lastTime = t }
-            out += events
+            if out.count > start, let t = out.last?.time, t > lastTime { lastTime = t }
             return
         }
         var grew = false
         follower.poll(maxBytes: budget, { bytes in
             grew = true
-            self.framer.feed(bytes) { line, flags in self.processor.handle(line, flags, into: &events) }
+            self.framer.feed(bytes) { line, flags in self.processor.handle(line, flags, into: &out) }
         }, rotated: {
-            self.framer.finish { line, flags in self.processor.handle(line, flags, into: &events) }
-            self.processor.flush(into: &events)
+            self.framer.finish { line, flags in self.processor.handle(line, flags, into: &out) }
+            self.processor.flush(into: &out)
             self.framer = LineFramer(maxLineLength: self.processor.maxLineLength)
             self.processor.lineNo = 0
             self.history.removeAll()
@@ -98,17 +98,16 @@ final class FollowedSource {
             partialSince = Date()
         } else if let since = partialSince, Date().timeIntervalSince(since) >= partialLineTimeoutSecs {
             // A writer stopped mid-line: take what there is rather than hold it for ever.
-            framer.finish { line, flags in self.processor.handle(line, flags, into: &events) }
+            framer.finish { line, flags in self.processor.handle(line, flags, into: &out) }
             partialSince = nil
         }
-        processor.flush(into: &events)
+        processor.flush(into: &out)
         committed = follower.readOffset - Int64(framer.pendingBytes)
-        if let t = events.last?.time, t > lastTime { lastTime = t }
-        if !events.isEmpty {
+        if out.count > start, let t = out.last?.time, t > lastTime { lastTime = t }
+        if out.count > start {
             history.append((lastTime, committed, processor.lineNo))
             if history.count > 4096 { history.removeFirst(history.count - 4096) }
         }
-        out += events
     }
 
     /// The newest history point at least `secs` older than `now` (where a replay would start).
