@@ -30,8 +30,16 @@ public final class RequestStitcher {
 
     /// Per site.
     public private(set) var counts: [String: Counts] = [:]
-    private var front: [String: [Pending]] = [:]
-    private var registry: [String: [Pending]] = [:]
+    /// Lines waiting for their partner, per site + join key, in arrival order. Changed in place:
+    /// a copy of a list per line made long runs quadratic (a site whose registry log is missing
+    /// leaves every front line waiting).
+    private struct Side {
+        var buckets: [String: [Pending]] = [:]
+        var count = 0
+    }
+    private var front = Side()
+    private var registry = Side()
+    private var sinceSweep = 0
     private var ids: [String: Int64] = [:]
     private let tolerance: Int64
 
@@ -49,29 +57,46 @@ public final class RequestStitcher {
             // Requests core may answer itself (DB misses) are expected only when a registry line shows up.
             let expected = reachesRegistry(e)
             if expected { counts[e.site, default: Counts()].frontCandidates += 1 }
-            var p = Pending(key: key(e), path: e.path ?? "", time: e.time)
+            var p = Pending(key: e.site + "\u{1}" + key(e), path: e.path ?? "", time: e.time)
             p.expected = expected
-            if take(&registry, e.site, p, rewrites: e.kind == .manifest && e.isRead) != nil {
+            if take(&registry, p, rewrites: e.kind == .manifest && e.isRead) != nil {
                 if !expected { counts[e.site, default: Counts()].frontCandidates += 1 }
                 counts[e.site, default: Counts()].frontJoined += 1
                 counts[e.site, default: Counts()].registryJoined += 1
             } else {
-                append(&front, e.site, p)
+                append(&front, p)
             }
         } else if e.component == .registry, e.format == .registryLogrus, e.status != 0, e.method != nil {
             if let h = e.host, h.hasPrefix("registry:") || h.hasPrefix("core:") { return }
             if e.kind == .health || e.kind == .none { return }
             counts[e.site, default: Counts()].registryCandidates += 1
-            let p = Pending(key: key(e), path: e.path ?? "", time: e.time)
-            if let partner = take(&front, e.site, p, rewrites: e.kind == .manifest && e.isRead) {
+            let p = Pending(key: e.site + "\u{1}" + key(e), path: e.path ?? "", time: e.time)
+            if let partner = take(&front, p, rewrites: e.kind == .manifest && e.isRead) {
                 if !partner.expected { counts[e.site, default: Counts()].frontCandidates += 1 }
                 counts[e.site, default: Counts()].frontJoined += 1
                 counts[e.site, default: Counts()].registryJoined += 1
             } else {
-                append(&registry, e.site, p)
+                append(&registry, p)
             }
         }
         if ids.count > 100_000 { ids = ids.filter { e.time - $0.value < 60_000_000_000 } }
+        sinceSweep += 1
+        if sinceSweep >= 65_536 {
+            sinceSweep = 0
+            sweep(&front, now: e.time)
+            sweep(&registry, now: e.time)
+        }
+    }
+
+    /// Drops what waited longer than the tolerance (lines whose partner never came).
+    private func sweep(_ side: inout Side, now: Int64) {
+        var count = 0
+        side.buckets = side.buckets.compactMapValues { list in
+            let kept = list.filter { now - $0.time <= tolerance }
+            count += kept.count
+            return kept.isEmpty ? nil : kept
+        }
+        side.count = count
     }
 
     private func reachesRegistry(_ e: Event) -> Bool {
@@ -89,23 +114,23 @@ public final class RequestStitcher {
         (e.method ?? "") + " " + String(e.status) + " " + (e.repository ?? "")
     }
 
-    private func append(_ side: inout [String: [Pending]], _ site: String, _ p: Pending) {
-        var list = side[site, default: []]
-        list.append(p)
-        if list.count > 4096 { list.removeAll { p.time - $0.time > tolerance } }
-        side[site] = list
+    private func append(_ side: inout Side, _ p: Pending) {
+        side.buckets[p.key, default: []].append(p)
+        side.count += 1
     }
 
     /// Removes and reports a pending entry of the other side that matches `p`.
-    private func take(_ side: inout [String: [Pending]], _ site: String, _ p: Pending, rewrites: Bool) -> Pending? {
-        guard var list = side[site] else { return nil }
-        list.removeAll { p.time - $0.time > tolerance }
-        if let i = list.firstIndex(where: { $0.key == p.key && abs($0.time - p.time) <= tolerance && (rewrites || $0.path == p.path) }) {
-            let partner = list.remove(at: i)
-            side[site] = list
-            return partner
+    private func take(_ side: inout Side, _ p: Pending, rewrites: Bool) -> Pending? {
+        guard side.buckets[p.key] != nil else { return nil }
+        let before = side.buckets[p.key]!.count
+        side.buckets[p.key]!.removeAll { p.time - $0.time > tolerance }
+        var partner: Pending?
+        if let i = side.buckets[p.key]!.firstIndex(where: { abs($0.time - p.time) <= tolerance && (rewrites || $0.path == p.path) }) {
+            partner = side.buckets[p.key]!.remove(at: i)
         }
-        side[site] = list
-        return nil
+        let after = side.buckets[p.key]!.count
+        side.count -= before - after
+        if after == 0 { side.buckets[p.key] = nil }
+        return partner
     }
 }

@@ -188,26 +188,23 @@ final class StdinSource {
     }
 
     private func handle(_ line: UnsafeBufferPointer<UInt8>, _ flags: LineFlags, _ out: inout [Event]) {
-        guard prefixed else {
-            var p = processor(site, component)
-            p.handle(line, flags, into: &out)
-            processors[site + "/" + (component?.rawValue ?? "")] = p
-            return
+        // SITE[/COMPONENT] rest-of-line, when prefixed
+        if prefixed, let sp = line.find(ASCII.space, from: 0, to: line.count), sp > 0 {
+            let head = line.string(0..<sp)
+            let parts = head.split(separator: "/", maxSplits: 1).map(String.init)
+            let c = parts.count > 1 ? Component(rawValue: parts[1]) : component
+            handle(parts[0], c, UnsafeBufferPointer(rebasing: line[(sp + 1)...]), flags, &out)
+        } else {
+            handle(site, component, line, flags, &out)
         }
-        // SITE[/COMPONENT] rest-of-line
-        guard let sp = line.find(ASCII.space, from: 0, to: line.count), sp > 0 else {
-            var p = processor(site, component)
-            p.handle(line, flags, into: &out)
-            processors[site + "/" + (component?.rawValue ?? "")] = p
-            return
-        }
-        let head = line.string(0..<sp)
-        let parts = head.split(separator: "/", maxSplits: 1).map(String.init)
-        let s = parts[0]
-        let c = parts.count > 1 ? Component(rawValue: parts[1]) : component
-        var p = processor(s, c)
-        p.handle(UnsafeBufferPointer(rebasing: line[(sp + 1)...]), flags, into: &out)
-        processors[s + "/" + (c?.rawValue ?? "")] = p
+    }
+
+    /// Hands a line to the processor of `site`/`component`, changed in place (a copy per line of a
+    /// processor, buffers and all, cost two mmaps).
+    private func handle(_ site: String, _ component: Component?, _ line: UnsafeBufferPointer<UInt8>, _ flags: LineFlags, _ out: inout [Event]) {
+        let key = site + "/" + (component?.rawValue ?? "")
+        if processors[key] == nil { _ = processor(site, component) }
+        processors[key]!.handle(line, flags, into: &out)
     }
 
     var stats: [SourceStats] { processors.values.map(\.stats) }
