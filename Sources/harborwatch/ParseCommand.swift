@@ -17,8 +17,9 @@ struct ParseCommand: ParsableCommand {
         let resolution = InputResolver().resolve(try input.specs())
         let out = OutputBuffer(fd: 1)
         var writer = JSONWriter()
+        let countOnly = count  // read the flag once, not per event
         let stats = ParseRun(sources: resolution.sources, options: options).run { e in
-            guard !count else { return }
+            guard !countOnly else { return }
             EventJSON.write(e, to: &writer)
             writer.bytes.append(0x0A)
             if writer.bytes.count >= 1 << 16 {

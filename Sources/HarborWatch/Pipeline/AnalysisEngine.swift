@@ -85,11 +85,13 @@ public final class AnalysisEngine {
     public func finish(parse: [SourceStats], inputErrors: [InputError], events: Int, lateEvents: Int) -> Analysis {
         let findings = detectors.flatMap { $0.finish(ctx) }
         sessions.finish()
-        return Analysis(
+        var a = Analysis(
             sites: ctx.sites, primary: ctx.primary, start: ctx.start == .max ? 0 : ctx.start, end: ctx.now == .min ? 0 : ctx.now,
             totals: totals, findings: findings, pushes: lag?.pushes ?? [], latency: lag?.latencySummary() ?? [:],
             foldedPushes: lag?.folded ?? 0, parse: parse, inputErrors: inputErrors, stitch: stitcher.counts,
             sessions: sessions.counts, events: events, lateEvents: lateEvents, unrelated404: missing?.unrelated404 ?? 0,
             settings: options.detectors)
+        a.artifactsEvicted = ctx.book.evicted
+        return a
     }
 }

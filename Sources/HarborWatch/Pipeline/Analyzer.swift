@@ -53,6 +53,9 @@ public struct Analysis: Sendable {
     public var lateEvents: Int
     /// 404s on secondaries for artifacts the primary never had.
     public var unrelated404: Int
+    /// Artifacts dropped from the cross-site book because a site held more than its cap (the
+    /// least recently seen first); a later miss of one of them is not recognised.
+    public var artifactsEvicted: Int = 0
     /// The settings used.
     public var settings: DetectorSettings
 }

@@ -102,6 +102,7 @@ public enum AnalysisJSON {
         w.member("events", a.events)
         w.member("late_events", a.lateEvents)
         w.member("unrelated_secondary_404s", a.unrelated404)
+        w.member("artifacts_evicted", a.artifactsEvicted)
         w.endObject()
         w.bytes.append(0x0A)
         return w.bytes

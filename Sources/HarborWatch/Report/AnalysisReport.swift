@@ -97,6 +97,9 @@ public enum AnalysisReport {
             out += "\n"
         }
         out += "  \(a.events) events merged in time order, \(a.lateEvents) later than the allowed lateness; \(a.unrelated404) secondary 404s for artifacts the primary never had\n"
+        if a.artifactsEvicted > 0 {
+            out += "  \(a.artifactsEvicted) artifacts dropped from the cross-site book at its per-site cap (least recently seen first)\n"
+        }
         return out
     }
 

@@ -438,6 +438,8 @@ public final class WatchRunner {
         text += "# HELP harborwatch_event_lag_seconds Wall time minus the newest event time.\n# TYPE harborwatch_event_lag_seconds gauge\nharborwatch_event_lag_seconds \(lag)\n"
         let rot = followed.reduce(0) { $0 + $1.follower.rotations }
         text += "# HELP harborwatch_rotations_total File rotations followed.\n# TYPE harborwatch_rotations_total counter\nharborwatch_rotations_total \(rot)\n"
+        text += "# HELP harborwatch_artifacts_evicted_total Artifacts dropped from the cross-site book at its per-site cap.\n# TYPE harborwatch_artifacts_evicted_total counter\nharborwatch_artifacts_evicted_total \(engine.ctx.book.evicted)\n"
+        text += "# HELP harborwatch_artifacts_expired_total Artifacts dropped from the cross-site book by event-time retention.\n# TYPE harborwatch_artifacts_expired_total counter\nharborwatch_artifacts_expired_total \(engine.ctx.book.expired)\n"
         try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 }

@@ -1,0 +1,29 @@
+import Testing
+@testable import HarborWatch
+
+@Suite struct ArtifactBookTests {
+    /// State is bounded whatever the input: past the per-site cap the least recently seen entries
+    /// go, and they are counted (the report's `artifacts_evicted`, watch's metrics file).
+    @Test func capEvictsTheLeastRecentlySeenAndCountsThem() {
+        let book = ArtifactBook(retention: 3_600_000_000_000, cap: 1_000)
+        for i in 0..<60_000 {
+            let t = Int64(i) * 1_000_000
+            book.record("hub-1", "app/a\(i)@1", at: t, how: .pushed)
+            book.sweep(now: t)
+        }
+        #expect(book.evicted > 0)
+        #expect(book.expired == 0)
+        #expect(book.entry("hub-1", "app/a49999@1") != nil, "the newest before the sweep stay")
+        #expect(book.entry("hub-1", "app/a0@1") == nil, "the oldest go")
+        #expect(book.count <= 1_000 + 10_000)
+    }
+
+    @Test func retentionExpiresByEventTime() {
+        let book = ArtifactBook(retention: 60_000_000_000, cap: 400_000)
+        book.record("hub-1", "app/old@1", at: 0, how: .pushed)
+        for i in 1...50_000 { book.sweep(now: 120_000_000_000 + Int64(i)) }
+        #expect(book.entry("hub-1", "app/old@1") == nil)
+        #expect(book.expired == 1)
+        #expect(book.evicted == 0)
+    }
+}
