@@ -110,15 +110,16 @@ public enum Analyzer {
         guard e.status >= 200, e.status < 400 else { return }
         switch e.kind {
         case .manifest, .blob:
-            guard let key = e.artifactKey else { return }
+            guard let repo = e.repository, let ref = e.reference else { return }
+            let key = ArtifactBook.hash(repository: repo, reference: ref)
             if e.isRead {
-                ctx.book.record(e.site, key, at: e.time, how: .served)
+                ctx.book.record(e.site, hash: key, at: e.time, how: .served)
             } else if e.method == "PUT" {
-                ctx.book.record(e.site, key, at: e.time, how: e.isReplicator ? .replicated : .pushed)
+                ctx.book.record(e.site, hash: key, at: e.time, how: e.isReplicator ? .replicated : .pushed)
             }
         case .upload:
             if e.method == "PUT", let repo = e.repository, let d = e.uploadDigest {
-                ctx.book.record(e.site, repo + "@" + d, at: e.time, how: e.isReplicator ? .replicated : .pushed)
+                ctx.book.record(e.site, hash: ArtifactBook.hash(repository: repo, reference: d), at: e.time, how: e.isReplicator ? .replicated : .pushed)
             }
         default:
             return

@@ -27,3 +27,12 @@ import Testing
         #expect(book.evicted == 0)
     }
 }
+
+@Suite struct ArtifactBookHashTests {
+    @Test func hashOfPartsEqualsHashOfTheJoinedKey() {
+        for (repo, ref) in [("library/nginx", "1.25"), ("app/api", "sha256:4ba8cd793ebb"), ("", ""), ("ü/é", "标签")] {
+            #expect(ArtifactBook.hash(repository: repo, reference: ref) == ArtifactBook.hash(repo + "@" + ref))
+        }
+        #expect(ArtifactBook.hash("a@b") != ArtifactBook.hash("a@c"))
+    }
+}
