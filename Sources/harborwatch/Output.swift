@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import HarborWatch
 
 /// Writes bytes to a file descriptor, whole, retrying short writes.
 final class OutputBuffer {
@@ -10,17 +11,8 @@ final class OutputBuffer {
     init(fd: Int32) { self.fd = fd }
 
     func write(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return  // a closed pipe: stop writing quietly
-                }
-                off += n
-            }
-        }
+        // A closed pipe: stop writing quietly.
+        _ = bytes.withUnsafeBytes { WriteAll.write(fd, $0) }
     }
 
     func flush() {}

@@ -16,7 +16,12 @@ public final class EventMerger {
     private let offsets: [Int64]
     private var buffers: [ReorderBuffer]
     private var exhausted: [Bool]
-    private var heap: [(time: Int64, source: Int, seq: Int)] = []
+    /// Heads of the buffers; ties by source, then arrival.
+    private struct Head: Comparable {
+        var time: Int64, source: Int, seq: Int
+        static func < (a: Head, b: Head) -> Bool { (a.time, a.source, a.seq) < (b.time, b.source, b.seq) }
+    }
+    private var heap = MinHeap<Head>()
     private var seq = 0
 
     /// A merger over `cursors`; `offsets[i]` (ns) is added to the times of source i (clock skew).
@@ -34,8 +39,9 @@ public final class EventMerger {
 
     /// The next event in time order, or nil when all sources are exhausted.
     public func next() -> Event? {
-        guard let top = popHeap() else { return nil }
+        guard let top = heap.pop() else { return nil }
         let i = top.source
+        buffers[i].headInHeap = false
         let e = buffers[i].popFirst()
         fill(i)
         merged += 1
@@ -54,51 +60,19 @@ public final class EventMerger {
             seq += 1
         }
         if let t = buffers[i].minTime {
-            pushHeap((t, i, buffers[i].minSeq))
+            heap.push(Head(time: t, source: i, seq: buffers[i].minSeq))
             buffers[i].headInHeap = true
         }
-    }
-
-    private func less(_ a: (time: Int64, source: Int, seq: Int), _ b: (time: Int64, source: Int, seq: Int)) -> Bool {
-        a.time != b.time ? a.time < b.time : (a.source != b.source ? a.source < b.source : a.seq < b.seq)
-    }
-
-    private func pushHeap(_ x: (time: Int64, source: Int, seq: Int)) {
-        heap.append(x)
-        var c = heap.count - 1
-        while c > 0 {
-            let p = (c - 1) / 2
-            guard less(heap[c], heap[p]) else { break }
-            heap.swapAt(c, p)
-            c = p
-        }
-    }
-
-    private func popHeap() -> (time: Int64, source: Int, seq: Int)? {
-        guard !heap.isEmpty else { return nil }
-        let top = heap[0]
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            var p = 0
-            while true {
-                let l = 2 * p + 1, r = l + 1
-                var m = p
-                if l < heap.count, less(heap[l], heap[m]) { m = l }
-                if r < heap.count, less(heap[r], heap[m]) { m = r }
-                if m == p { break }
-                heap.swapAt(p, m)
-                p = m
-            }
-        }
-        buffers[top.source].headInHeap = false
-        return top
     }
 }
 
 /// A small min-heap of one source's events by (time, arrival); events are moved, never copied.
 struct ReorderBuffer {
-    private var heap: [(time: Int64, seq: Int, slot: Int)] = []
+    private struct Key: Comparable {
+        var time: Int64, seq: Int, slot: Int
+        static func < (a: Key, b: Key) -> Bool { (a.time, a.seq) < (b.time, b.seq) }
+    }
+    private var heap = MinHeap<Key>()
     private var slots: [Event?] = []
     private var free: [Int] = []
     var maxTime: Int64 = .min
@@ -119,41 +93,54 @@ struct ReorderBuffer {
             slot = slots.count
             slots.append(e)
         }
-        heap.append((t, seq, slot))
-        var c = heap.count - 1
-        while c > 0 {
-            let p = (c - 1) / 2
-            guard Self.less(heap[c], heap[p]) else { break }
-            heap.swapAt(c, p)
-            c = p
-        }
+        heap.push(Key(time: t, seq: seq, slot: slot))
     }
 
     mutating func popFirst() -> Event {
-        let top = heap[0]
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            var p = 0
-            while true {
-                let l = 2 * p + 1, r = l + 1
-                var m = p
-                if l < heap.count, Self.less(heap[l], heap[m]) { m = l }
-                if r < heap.count, Self.less(heap[r], heap[m]) { m = r }
-                if m == p { break }
-                heap.swapAt(p, m)
-                p = m
-            }
-        }
+        let top = heap.pop()!
         if top.time > released { released = top.time }
         var out: Event? = nil
         swap(&out, &slots[top.slot])
         free.append(top.slot)
         return out!
     }
+}
 
-    @inline(__always)
-    private static func less(_ a: (time: Int64, seq: Int, slot: Int), _ b: (time: Int64, seq: Int, slot: Int)) -> Bool {
-        a.time != b.time ? a.time < b.time : a.seq < b.seq
+/// A binary min-heap; `pop` gives the least element. Used by the merger and the reorder buffers.
+struct MinHeap<Element: Comparable> {
+    private var items: [Element] = []
+
+    var first: Element? { items.first }
+    var isEmpty: Bool { items.isEmpty }
+
+    mutating func push(_ x: Element) {
+        items.append(x)
+        var c = items.count - 1
+        while c > 0 {
+            let p = (c - 1) / 2
+            guard items[c] < items[p] else { break }
+            items.swapAt(c, p)
+            c = p
+        }
+    }
+
+    mutating func pop() -> Element? {
+        guard !items.isEmpty else { return nil }
+        let top = items[0]
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var p = 0
+            while true {
+                let l = 2 * p + 1, r = l + 1
+                var m = p
+                if l < items.count, items[l] < items[m] { m = l }
+                if r < items.count, items[r] < items[m] { m = r }
+                if m == p { break }
+                items.swapAt(p, m)
+                p = m
+            }
+        }
+        return top
     }
 }

@@ -71,11 +71,7 @@ public final class FileFollower {
         var st = stat()
         if fstat(fd, &st) == 0, Int64(st.st_size) < readOffset || (fingerprint != 0 && fingerprintLength > 0 && currentFingerprint(length: fingerprintLength) != fingerprint) {
             recoverFromCopy(emit)
-            rotations += 1
-            rotated()
-            readOffset = 0
-            fingerprint = 0
-            fingerprintLength = 0
+            startOver(rotated)
         }
         drain(emit)
         if hasMore { return }
@@ -83,15 +79,12 @@ public final class FileFollower {
         var now = stat()
         if stat(path, &now) == 0, UInt64(now.st_ino) != inode {
             drain(emit)
+            if hasMore { return }  // the old file is read to its end before the new one
             // Several rotations between two looks: the files in between are rotated copies now.
             if fingerprint != 0, fingerprintLength > 0 { recoverFromCopy(emit, quiet: true) }
             close(fd)
             fd = -1
-            rotations += 1
-            rotated()
-            readOffset = 0
-            fingerprint = 0
-            fingerprintLength = 0
+            startOver(rotated)
             open(emit, rotated)
             drain(emit)
         }
@@ -114,13 +107,18 @@ public final class FileFollower {
             // Resuming: is this still the file we read? Else look for it among the rotated copies.
             if currentFingerprint(length: fingerprintLength) != fingerprint || Int64(st.st_size) < readOffset {
                 recoverFromCopy(emit)
-                rotations += 1
-                rotated()
-                readOffset = 0
-                fingerprint = 0
-                fingerprintLength = 0
+                startOver(rotated)
             }
         }
+    }
+
+    /// A new file from its first byte (after a rotation): the caller ends its pending line.
+    private func startOver(_ rotated: () -> Void) {
+        rotations += 1
+        rotated()
+        readOffset = 0
+        fingerprint = 0
+        fingerprintLength = 0
     }
 
     private func drain(_ emit: (UnsafeBufferPointer<UInt8>) -> Void) {

@@ -107,14 +107,7 @@ public final class Outbox {
         enc.outputFormatting = [.sortedKeys]
         var data = try enc.encode(r)
         data.append(0x0A)
-        try data.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                if n < 0 { if errno == EINTR { continue }; throw CocoaError(.fileWriteUnknown) }
-                off += n
-            }
-        }
+        guard data.withUnsafeBytes({ WriteAll.write(fd, $0) }) else { throw CocoaError(.fileWriteUnknown) }
         fsync(fd)
         records += 1
         apply(r)

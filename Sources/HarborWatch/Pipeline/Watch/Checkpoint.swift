@@ -57,13 +57,9 @@ public struct Checkpoint: Codable, Sendable, Equatable {
         let tmp = dir + "/checkpoint.json.tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission) }
-        data.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                if n <= 0 { break }
-                off += n
-            }
+        guard data.withUnsafeBytes({ WriteAll.write(fd, $0) }) else {
+            close(fd)
+            throw CocoaError(.fileWriteUnknown)  // never rename a short checkpoint into place
         }
         fsync(fd)
         close(fd)

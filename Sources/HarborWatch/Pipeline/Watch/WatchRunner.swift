@@ -139,7 +139,7 @@ public final class WatchRunner {
         replay()
         if options.stdin {
             stdinSource = StdinSource(site: options.stdinSite, component: options.stdinComponent, prefixed: options.stdinPrefixed, options: options.analyze.parse)
-            stdinSource?.partialLineTimeoutSecs = options.partialLineTimeoutSecs
+            stdinSource?.partialLine.timeoutSecs = options.partialLineTimeoutSecs
         }
         var lastResolveScan = Date()
         while WatchSignals.stop == 0 {
@@ -232,7 +232,7 @@ public final class WatchRunner {
                 fromEnd: saved == nil && !options.fromStart && !adding && !options.once)
             f.processor.parser.wrapped = probe?.wrapped ?? false
             f.processor.parser.learnsClock = false
-            if !options.once { f.partialLineTimeoutSecs = options.partialLineTimeoutSecs }
+            if !options.once { f.partialLine.timeoutSecs = options.partialLineTimeoutSecs }
             if saved == nil, options.fromStart || options.once || adding { f.backlog = Array(s.files.dropLast()) }
             followed.append(f)
             if !sitesSeen.contains(s.site) { sitesSeen.append(s.site) }
@@ -292,8 +292,7 @@ public final class WatchRunner {
         }
         batch.sort { $0.time < $1.time }
         let replayed = !batch.isEmpty
-        batch.reverse()
-        while let e = batch.popLast() { engine.consume(e) }
+        feed(&batch)
         if replayed {
             // Transitions of the replayed past were emitted before the restart; the tracker knows them.
             evaluate()
@@ -329,6 +328,13 @@ public final class WatchRunner {
 
     // MARK: events and alerts
 
+    /// Moves the events of `batch` (in time order) into the engine, emptying it: popping from the
+    /// end moves an event out, where iterating would copy it (a dozen retains each).
+    private func feed(_ batch: inout [Event]) {
+        batch.reverse()
+        while let e = batch.popLast() { engine.consume(e) }
+    }
+
     /// Hands `batch` (in time order) to the engine, moving each event in, and empties it.
     private func consume(_ batch: inout [Event], evaluating: Bool = true) {
         if eventsFD >= 0 {
@@ -337,21 +343,13 @@ public final class WatchRunner {
                 EventJSON.write(batch[i], to: &out)
                 out.bytes.append(0x0A)
             }
-            out.bytes.withUnsafeBytes { raw in
-                var o = 0
-                while o < raw.count {
-                    let n = write(eventsFD, raw.baseAddress! + o, raw.count - o)
-                    if n <= 0 { break }
-                    o += n
-                }
-            }
+            _ = out.bytes.withUnsafeBytes { WriteAll.write(eventsFD, $0) }
             eventsLength += Int64(out.bytes.count)
         }
         eventsTotal += batch.count
         lastEventWall = Date()
         if let t = batch.last?.time, t > lastEventTime { lastEventTime = t }
-        batch.reverse()
-        while let e = batch.popLast() { engine.consume(e) }
+        feed(&batch)
         if evaluating { evaluate() } else { unevaluated = true }
     }
 

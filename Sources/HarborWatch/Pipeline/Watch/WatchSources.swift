@@ -17,11 +17,9 @@ final class FollowedSource {
     var lastTime: Int64 = 0
     /// Offset of the end of the last whole line handed on.
     var committed: Int64 = 0
-    /// Seconds an unfinished line waits for its newline before it is taken as it is (flagged
-    /// unterminated); infinity: until the newline comes (`analyze --state`, whose next run reads it whole).
-    var partialLineTimeoutSecs: Double = .infinity
-    /// Wall time an unfinished line last grew.
-    private var partialSince: Date?
+    /// When an unfinished line is taken as it is (infinity: never, for `analyze --state`, whose
+    /// next run reads it whole).
+    var partialLine = PartialLineTimer()
 
     init(source: ResolvedSource, options: ParseOptions, clock: SyslogClock, fingerprint: UInt64, fingerprintLength: Int, offset: Int64, lines: Int, fromEnd: Bool) {
         self.source = source
@@ -92,14 +90,8 @@ final class FollowedSource {
             self.processor.lineNo = 0
             self.history.removeAll()
         })
-        if framer.pendingBytes == 0 {
-            partialSince = nil
-        } else if grew || partialSince == nil {
-            partialSince = Date()
-        } else if let since = partialSince, Date().timeIntervalSince(since) >= partialLineTimeoutSecs {
-            // A writer stopped mid-line: take what there is rather than hold it for ever.
+        if partialLine.expired(pending: framer.pendingBytes, grew: grew) {
             framer.finish { line, flags in self.processor.handle(line, flags, into: &out) }
-            partialSince = nil
         }
         processor.flush(into: &out)
         committed = follower.readOffset - Int64(framer.pendingBytes)
@@ -128,9 +120,8 @@ final class StdinSource {
     let component: Component?
     private(set) var ended = false
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    /// Seconds an unfinished line waits for its newline before it is taken as it is.
-    var partialLineTimeoutSecs: Double = .infinity
-    private var partialSince: Date?
+    /// When an unfinished line is taken as it is.
+    var partialLine = PartialLineTimer()
     var year: Int?
 
     init(site: String, component: Component?, prefixed: Bool, options: ParseOptions) {
@@ -162,11 +153,9 @@ final class StdinSource {
         var pfd = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
         let r = Glibc.poll(&pfd, 1, timeoutMs)
         guard r > 0 else {
-            if framer.pendingBytes > 0, let since = partialSince, Date().timeIntervalSince(since) >= partialLineTimeoutSecs {
-                // The writer stopped mid-line: take what there is rather than hold it for ever.
+            if partialLine.expired(pending: framer.pendingBytes, grew: false) {
                 var events: [Event] = []
                 framer.finish { line, flags in self.handle(line, flags, &events) }
-                partialSince = nil
                 for k in processors.keys { processors[k]!.flush(into: &events) }
                 out += events
             }
@@ -181,7 +170,7 @@ final class StdinSource {
             buffer.withUnsafeBufferPointer { b in
                 framer.feed(UnsafeBufferPointer(rebasing: b[0..<n])) { line, flags in self.handle(line, flags, &events) }
             }
-            partialSince = framer.pendingBytes > 0 ? Date() : nil
+            _ = partialLine.expired(pending: framer.pendingBytes, grew: true)
         }
         for k in processors.keys { processors[k]!.flush(into: &events) }
         out += events
@@ -208,4 +197,28 @@ final class StdinSource {
     }
 
     var stats: [SourceStats] { processors.values.map(\.stats) }
+}
+
+/// Decides when a line cut mid-way by its writer has waited long enough for its newline: then it
+/// is taken as it is (the framer flags it unterminated) rather than held for ever.
+struct PartialLineTimer {
+    /// Seconds to wait after the line last grew.
+    var timeoutSecs: Double = .infinity
+    private var since: Date?
+
+    /// Called after each read with the unfinished line's length (0: none) and whether the read
+    /// brought bytes; true when the line should be taken now.
+    mutating func expired(pending: Int, grew: Bool) -> Bool {
+        guard pending > 0 else {
+            since = nil
+            return false
+        }
+        guard !grew, let s = since else {
+            since = Date()
+            return false
+        }
+        guard Date().timeIntervalSince(s) >= timeoutSecs else { return false }
+        since = nil
+        return true
+    }
 }

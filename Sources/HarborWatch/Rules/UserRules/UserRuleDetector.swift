@@ -60,15 +60,12 @@ public final class UserRuleDetector: Detector {
         guard rule.match.matches(e) else { return }
         let g = groupValues(e, rule.groupBy)
         let key = g.joined(separator: "\u{1F}")
-        var w = windows[key, default: []]
-        w.append(e.time)
-        w.removeAll { $0 <= e.time - window }
-        windows[key] = w
-        if Double(w.count) >= rule.threshold {
+        let count = Self.slide(&windows, key, adding: e.time, cutoff: e.time - window)
+        if Double(count) >= rule.threshold {
             var inc = open[key] ?? Incident(group: g, first: e.time, last: e.time, evidence: EvidenceList(limit: evidenceLimit))
             inc.last = e.time
             inc.count += 1
-            inc.peak = max(inc.peak, Double(w.count))
+            inc.peak = max(inc.peak, Double(count))
             inc.evidence.add(e)
             open[key] = inc
         } else if var inc = open[key] {
@@ -83,52 +80,53 @@ public final class UserRuleDetector: Detector {
         guard rule.total.matches(e) else { return }
         let g = groupValues(e, rule.groupBy)
         let key = g.joined(separator: "\u{1F}")
-        var t = totals[key, default: []]
-        t.append(e.time)
-        t.removeAll { $0 <= e.time - window }
-        totals[key] = t
-        var w = windows[key, default: []]
-        if rule.match.matches(e) { w.append(e.time) }
-        w.removeAll { $0 <= e.time - window }
-        windows[key] = w
-        let value = t.isEmpty ? 0 : Double(w.count) / Double(t.count)
-        if t.count >= rule.minCount, value >= rule.threshold {
+        let total = Self.slide(&totals, key, adding: e.time, cutoff: e.time - window)
+        let count = Self.slide(&windows, key, adding: rule.match.matches(e) ? e.time : nil, cutoff: e.time - window)
+        let value = total == 0 ? 0 : Double(count) / Double(total)
+        if total >= rule.minCount, value >= rule.threshold {
             var inc = open[key] ?? Incident(group: g, first: e.time, last: e.time, evidence: EvidenceList(limit: evidenceLimit))
             inc.last = e.time
-            inc.count = w.count
+            inc.count = count
             inc.peak = max(inc.peak, value)
             if rule.match.matches(e) { inc.evidence.add(e) }
             open[key] = inc
         }
     }
 
+    /// Adds `time` (if any) to the window of `key` and drops what is at or before `cutoff`, in place
+    /// (a copy of the window per event made a storm quadratic); returns how many times it holds.
+    private static func slide(_ d: inout [String: [Int64]], _ key: String, adding time: Int64?, cutoff: Int64) -> Int {
+        if let time { d[key, default: []].append(time) }
+        guard d[key] != nil else { return 0 }
+        d[key]!.removeAll { $0 <= cutoff }
+        return d[key]!.count
+    }
+
     /// Resolves the open windows whose condition no longer holds at `now`.
     private func settle(now: Int64, window: Int64) {
         guard !open.isEmpty else { return }
+        let cutoff = now - window
         for (key, inc) in open {
-            var w = windows[key, default: []]
-            let before = w
-            let dropped = w.filter { $0 <= now - window }
-            w.removeAll { $0 <= now - window }
-            windows[key] = w
+            // Read what resolving needs before the window changes (in place: no copy of it).
+            let n = Int(rule.threshold)
+            let beforeCount = windows[key]?.count ?? 0
+            let nthFromEnd = beforeCount >= n && n >= 1 ? windows[key]![beforeCount - n] : nil
+            let lastDropped = windows[key]?.last { $0 <= cutoff }
+            let count = Self.slide(&windows, key, adding: nil, cutoff: cutoff)
             var stillHolds: Bool
             if rule.kind == .ratio {
-                var t = totals[key, default: []]
-                t.removeAll { $0 <= now - window }
-                totals[key] = t
-                stillHolds = t.count >= rule.minCount && !t.isEmpty && Double(w.count) / Double(t.count) >= rule.threshold
-                if t.isEmpty { stillHolds = false }
+                let total = Self.slide(&totals, key, adding: nil, cutoff: cutoff)
+                stillHolds = total > 0 && total >= rule.minCount && Double(count) / Double(total) >= rule.threshold
             } else {
-                stillHolds = Double(w.count) >= rule.threshold
+                stillHolds = Double(count) >= rule.threshold
             }
             if !stillHolds {
                 var done = inc
-                let n = Int(rule.threshold)
-                if rule.kind == .threshold, before.count >= n, n >= 1 {
+                if rule.kind == .threshold, let t = nthFromEnd {
                     // The moment the window first held fewer than the threshold.
-                    done.resolvedAt = before[before.count - n] + window
+                    done.resolvedAt = t + window
                 } else {
-                    done.resolvedAt = (dropped.last ?? inc.last) + window
+                    done.resolvedAt = (lastDropped ?? inc.last) + window
                 }
                 closed.append(done)
                 open[key] = nil
