@@ -256,6 +256,20 @@ final class LiveOutput: @unchecked Sendable {
         #expect(e.last?["path"] as? String == "/v2/web/manifests/1")
     }
 
+    @Test func metricsFileWithoutState() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("proxy.log").path, metrics = dir.appendingPathComponent("m.prom").path
+        try Data((Self.line("02:00:00", 200) + "\n" + Self.line("02:00:01", 404, "web") + "\n").utf8).write(to: URL(fileURLWithPath: log))
+        let w = try Watcher(["--follow", log, "--from-start", "--year", "2024", "--syslog-tz", "UTC", "--metrics-file", metrics])
+        usleep(1_500_000)
+        #expect(w.stop() == 0)
+        let text = (try? String(contentsOfFile: metrics, encoding: .utf8)) ?? ""
+        #expect(text.contains("harborwatch_lines_total 2\n"), "\(text)")
+        #expect(text.contains("harborwatch_events_total 2\n"))
+        #expect(text.contains("# TYPE harborwatch_artifacts_evicted_total counter"))
+    }
+
     @Test func sighupReloadsTheRulesAndKeepsTheOldOnesWhenTheNewAreBad() throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }

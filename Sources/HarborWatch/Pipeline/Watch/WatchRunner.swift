@@ -400,6 +400,7 @@ public final class WatchRunner {
 
     func saveCheckpoint() throws {
         lastCheckpoint = Date()
+        try writeMetrics()  // with or without --state
         guard let dir = options.stateDir else { return }
         // The checkpoint covers only lines whose alerts were handed on.
         if unevaluated { evaluate() }
@@ -419,7 +420,6 @@ public final class WatchRunner {
         c.watermark = now
         try c.save(dir: dir)
         checkpoint = c
-        try writeMetrics()
     }
 
     private func writeMetrics() throws {
