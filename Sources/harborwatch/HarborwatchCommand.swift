@@ -1,4 +1,5 @@
 import ArgumentParser
+import CJemalloc
 import HarborWatch
 
 @main
@@ -6,7 +7,7 @@ struct HarborwatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "harborwatch",
         abstract: "Reads Harbor registry logs and tells when pushes and pulls fail, and why.",
-        version: HarborWatch.version,
+        version: "\(HarborWatch.version) (jemalloc \(String(cString: harborwatch_jemalloc_version()).prefix { $0 != "-" }))",
         subcommands: [AnalyzeCommand.self, WatchCommand.self, ParseCommand.self, RulesCommand.self, FormatsCommand.self]
     )
 }

@@ -32,21 +32,24 @@ public final class AnalysisContext {
     /// Works out `isFront` for an event (the engine does it once per event).
     func computeFront(_ e: Event) -> Bool {
         guard e.status != 0, e.method != nil else { return false }
-        let set = front[e.site] ?? [.proxy, .nginx]
-        if e.component == .registry { return set.contains(.registry) && e.format == .registryLogrus }
-        return set.contains(e.component) && (e.format == .nginxAccess)
+        let site = e.site
+        if site != frontSite {  // events come in runs of one site: look the set up once per run
+            frontSite = site
+            frontSet = front[site] ?? [.proxy, .nginx]
+        }
+        if e.component == .registry { return frontSet.contains(.registry) && e.format == .registryLogrus }
+        return frontSet.contains(e.component) && (e.format == .nginxAccess)
     }
+    private var frontSite = "\u{0}"
+    private var frontSet: Set<Component> = []
 
     /// FNV-1a of site, client and user agent.
     static func clientKey(_ e: Event) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for part in [e.site, e.client ?? "-", e.userAgent ?? "-"] {
-            var s = part
-            s.withUTF8 { for b in $0 { h ^= UInt64(b); h &*= 0x100_0000_01b3 } }
-            h ^= 0xFF
-            h &*= 0x100_0000_01b3
-        }
-        return h
+        var h = FNV1a()
+        h.add(e.site)
+        h.add(e.client ?? "-")
+        h.add(e.userAgent ?? "-")
+        return h.value
     }
 
     /// Moves the clock forward.
@@ -161,4 +164,25 @@ public final class ArtifactBook {
 
     /// Entries held now.
     public var count: Int { entries.values.reduce(0) { $0 + $1.count } }
+}
+
+/// FNV-1a 64 over several Strings, each closed by a 0xFF byte (which UTF-8 never holds), so that
+/// ("ab", "c") and ("a", "bc") differ. Deterministic across runs and machines.
+struct FNV1a {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    @inline(__always)
+    mutating func add(_ part: String) {
+        var s = part
+        var h = value
+        s.withUTF8 { for b in $0 { h ^= UInt64(b); h &*= 0x100_0000_01b3 } }
+        value = h
+        add(byte: 0xFF)
+    }
+
+    @inline(__always)
+    mutating func add(byte: UInt8) {
+        value ^= UInt64(byte)
+        value &*= 0x100_0000_01b3
+    }
 }

@@ -22,19 +22,28 @@ public final class RequestStitcher {
     }
 
     private struct Pending {
-        var key: String
+        var key: UInt64
         var path: String
         var time: Int64
         var expected = true
     }
 
     /// Per site.
-    public private(set) var counts: [String: Counts] = [:]
-    /// Lines waiting for their partner, per site + join key, in arrival order. Changed in place:
-    /// a copy of a list per line made long runs quadratic (a site whose registry log is missing
-    /// leaves every front line waiting).
+    public var counts: [String: Counts] {
+        var out: [String: Counts] = [:]
+        for (k, site) in siteNames.enumerated() { out[site] = siteCounts[k] }
+        return out
+    }
+    private var siteNames: [String] = []
+    private var siteCounts: [Counts] = []
+    private var lastSite = "\u{0}"
+    private var lastIndex = 0
+
+    /// Lines waiting for their partner, per 64-bit hash of site + join key, in arrival order.
+    /// Changed in place: a copy of a list per line made long runs quadratic (a site whose registry
+    /// log is missing leaves every front line waiting). The hash spares a String per line.
     private struct Side {
-        var buckets: [String: [Pending]] = [:]
+        var buckets: [UInt64: [Pending]] = [:]
         var count = 0
     }
     private var front = Side()
@@ -46,35 +55,54 @@ public final class RequestStitcher {
     /// A stitcher joining lines up to `tolerance` apart.
     public init(toleranceNanos: Int64 = 2_000_000_000) { tolerance = toleranceNanos }
 
+    /// The index of `site` in `siteCounts` (events come in runs of one site).
+    @inline(__always)
+    private func index(_ site: String) -> Int {
+        if site == lastSite { return lastIndex }
+        lastSite = site
+        if let k = siteNames.firstIndex(of: site) {
+            lastIndex = k
+        } else {
+            siteNames.append(site)
+            siteCounts.append(Counts())
+            lastIndex = siteNames.count - 1
+        }
+        return lastIndex
+    }
+
     /// Reads one event (in time order).
     func observe(_ e: Event, _ ctx: AnalysisContext) {
-        if let id = e.requestId, e.component == .core {
+        let component = e.component
+        if component == .core, let id = e.requestId {
             ids[id] = e.time
         }
-        if ctx.isFront(e), e.component != .registry {
-            if let id = e.requestId, ids[id] != nil { counts[e.site, default: Counts()].byRequestId += 1 }
-            guard e.kind == .manifest || e.kind == .blob || e.kind == .upload, e.status != 401 else { return }
+        if ctx.isFront(e), component != .registry {
+            let si = index(e.site)
+            if let id = e.requestId, ids[id] != nil { siteCounts[si].byRequestId += 1 }
+            let kind = e.kind
+            guard kind == .manifest || kind == .blob || kind == .upload, e.status != 401 else { return }
             // Requests core may answer itself (DB misses) are expected only when a registry line shows up.
             let expected = reachesRegistry(e)
-            if expected { counts[e.site, default: Counts()].frontCandidates += 1 }
-            var p = Pending(key: e.site + "\u{1}" + key(e), path: e.path ?? "", time: e.time)
+            if expected { siteCounts[si].frontCandidates += 1 }
+            var p = Pending(key: key(e), path: e.path ?? "", time: e.time)
             p.expected = expected
-            if take(&registry, p, rewrites: e.kind == .manifest && e.isRead) != nil {
-                if !expected { counts[e.site, default: Counts()].frontCandidates += 1 }
-                counts[e.site, default: Counts()].frontJoined += 1
-                counts[e.site, default: Counts()].registryJoined += 1
+            if take(&registry, p, rewrites: kind == .manifest && e.isRead) != nil {
+                if !expected { siteCounts[si].frontCandidates += 1 }
+                siteCounts[si].frontJoined += 1
+                siteCounts[si].registryJoined += 1
             } else {
                 append(&front, p)
             }
-        } else if e.component == .registry, e.format == .registryLogrus, e.status != 0, e.method != nil {
-            if let h = e.host, h.hasPrefix("registry:") || h.hasPrefix("core:") { return }
+        } else if component == .registry, e.format == .registryLogrus, e.status != 0, e.method != nil {
+            if let h = e.host, h.hasASCIIPrefix("registry:") || h.hasASCIIPrefix("core:") { return }
             if e.kind == .health || e.kind == .none { return }
-            counts[e.site, default: Counts()].registryCandidates += 1
-            let p = Pending(key: e.site + "\u{1}" + key(e), path: e.path ?? "", time: e.time)
+            let si = index(e.site)
+            siteCounts[si].registryCandidates += 1
+            let p = Pending(key: key(e), path: e.path ?? "", time: e.time)
             if let partner = take(&front, p, rewrites: e.kind == .manifest && e.isRead) {
-                if !partner.expected { counts[e.site, default: Counts()].frontCandidates += 1 }
-                counts[e.site, default: Counts()].frontJoined += 1
-                counts[e.site, default: Counts()].registryJoined += 1
+                if !partner.expected { siteCounts[si].frontCandidates += 1 }
+                siteCounts[si].frontJoined += 1
+                siteCounts[si].registryJoined += 1
             } else {
                 append(&registry, p)
             }
@@ -110,8 +138,15 @@ public final class RequestStitcher {
         }
     }
 
-    private func key(_ e: Event) -> String {
-        (e.method ?? "") + " " + String(e.status) + " " + (e.repository ?? "")
+    /// FNV-1a of site, method, status and repository (what a join must agree on, but the path).
+    private func key(_ e: Event) -> UInt64 {
+        var h = FNV1a()
+        h.add(e.site)
+        h.add(e.method ?? "")
+        h.add(byte: UInt8(truncatingIfNeeded: e.status >> 8))
+        h.add(byte: UInt8(truncatingIfNeeded: e.status))
+        h.add(e.repository ?? "")
+        return h.value ^ (h.value >> 29)
     }
 
     private func append(_ side: inout Side, _ p: Pending) {
@@ -121,16 +156,18 @@ public final class RequestStitcher {
 
     /// Removes and reports a pending entry of the other side that matches `p`.
     private func take(_ side: inout Side, _ p: Pending, rewrites: Bool) -> Pending? {
-        guard side.buckets[p.key] != nil else { return nil }
-        let before = side.buckets[p.key]!.count
-        side.buckets[p.key]!.removeAll { p.time - $0.time > tolerance }
+        guard let slot = side.buckets.index(forKey: p.key) else { return nil }
+        // In place through the index: one lookup, no copy of the list.
+        let before = side.buckets.values[slot].count
+        side.buckets.values[slot].removeAll { p.time - $0.time > tolerance }
         var partner: Pending?
-        if let i = side.buckets[p.key]!.firstIndex(where: { abs($0.time - p.time) <= tolerance && (rewrites || $0.path == p.path) }) {
-            partner = side.buckets[p.key]!.remove(at: i)
+        if let i = side.buckets.values[slot].firstIndex(where: { abs($0.time - p.time) <= tolerance && (rewrites || $0.path == p.path) }) {
+            partner = side.buckets.values[slot].remove(at: i)
         }
-        let after = side.buckets[p.key]!.count
+        let after = side.buckets.values[slot].count
         side.count -= before - after
-        if after == 0 { side.buckets[p.key] = nil }
+        let emptied = after == 0
+        if emptied { side.buckets.remove(at: slot) }
         return partner
     }
 }

@@ -128,3 +128,16 @@ extension UnsafeBufferPointer where Element == UInt8 {
     @inline(__always)
     func containsBackslash(_ r: Range<Int>) -> Bool { find(ASCII.backslash, from: r.lowerBound, to: r.upperBound) != nil }
 }
+
+extension String {
+    /// Byte-wise prefix test, for ASCII prefixes of log values (`harbor-registry-client`,
+    /// `sha256:`): no Character comparison, which `hasPrefix` pays for on every call.
+    @inline(__always)
+    func hasASCIIPrefix(_ p: StaticString) -> Bool {
+        let n = p.utf8CodeUnitCount
+        if let same = utf8.withContiguousStorageIfAvailable({ b in b.count >= n && memcmp(b.baseAddress!, p.utf8Start, n) == 0 }) {
+            return same
+        }
+        return utf8.starts(with: UnsafeBufferPointer(start: p.utf8Start, count: n))
+    }
+}

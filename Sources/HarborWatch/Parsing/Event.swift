@@ -1,108 +1,409 @@
 /// One normalised log record: an HTTP request, an application message or a jobservice step.
 ///
 /// Every parser fills the fields its format carries and leaves the others `nil` (or 0 / `.none`).
-/// The value is cheap to copy around: strings that repeat (clients, user agents, repositories)
-/// come from a per-source interner, so most events share their storage.
+/// The value is cheap to copy around: its fields live in one copy-on-write box (`EventStorage`),
+/// so a copy is one retain, whatever the event holds; the box is copied only when a shared event
+/// is changed. Strings that repeat (clients, user agents, repositories) come from a per-source
+/// interner, so most events share their text as well.
 public struct Event: Sendable, Equatable {
+    @usableFromInline var s: EventStorage
+
     /// Event time, nanoseconds since 1970-01-01 UTC (0 when the line carried none).
-    public var time: Int64 = 0
+    public var time: Int64 {
+        @inline(__always) get { s.time }
+        @inline(__always) set { writable().time = newValue }
+    }
     /// True when `time` marks the start of the request (registry access lines), not its end.
-    public var timeIsStart = false
+    public var timeIsStart: Bool {
+        @inline(__always) get { s.timeIsStart }
+        @inline(__always) set { writable().timeIsStart = newValue }
+    }
     /// The data center / Harbor instance that wrote the line (`hub-1`).
-    public var site: String = ""
+    public var site: String {
+        @inline(__always) get { s.site }
+        @inline(__always) set { writable().site = newValue }
+    }
     /// The component that wrote the line.
-    public var component: Component = .unknown
+    public var component: Component {
+        @inline(__always) get { s.component }
+        @inline(__always) set { writable().component = newValue }
+    }
     /// The format the line was read with.
-    public var format: LogFormat = .unknown
+    public var format: LogFormat {
+        @inline(__always) get { s.format }
+        @inline(__always) set { writable().format = newValue }
+    }
     /// File (the rotated set's member, or `-`) and 1-based line number inside it.
-    public var file: String = ""
+    public var file: String {
+        @inline(__always) get { s.file }
+        @inline(__always) set { writable().file = newValue }
+    }
     /// 1-based line number inside `file`.
-    public var line: Int = 0
+    public var line: Int {
+        @inline(__always) get { s.line }
+        @inline(__always) set { writable().line = newValue }
+    }
 
     // MARK: HTTP
     /// Client address as the component saw it (nginx `$remote_addr`, registry `http.request.remoteaddr`).
-    public var client: String?
+    public var client: String? {
+        @inline(__always) get { s.client }
+        @inline(__always) set { writable().client = newValue }
+    }
     /// User name when the line names one (nginx `$remote_user`, the token request's `account`, core's `user:`).
-    public var user: String?
+    public var user: String? {
+        @inline(__always) get { s.user }
+        @inline(__always) set { writable().user = newValue }
+    }
     /// HTTP method.
-    public var method: String?
+    public var method: String? {
+        @inline(__always) get { s.method }
+        @inline(__always) set { writable().method = newValue }
+    }
     /// URI path as logged (percent-encoding kept).
-    public var path: String?
+    public var path: String? {
+        @inline(__always) get { s.path }
+        @inline(__always) set { writable().path = newValue }
+    }
     /// Query string without `?`.
-    public var query: String?
+    public var query: String? {
+        @inline(__always) get { s.query }
+        @inline(__always) set { writable().query = newValue }
+    }
     /// HTTP protocol (`HTTP/1.1`).
-    public var proto: String?
+    public var proto: String? {
+        @inline(__always) get { s.proto }
+        @inline(__always) set { writable().proto = newValue }
+    }
     /// HTTP status (0 when none).
-    public var status: Int = 0
+    public var status: Int {
+        @inline(__always) get { s.status }
+        @inline(__always) set { writable().status = newValue }
+    }
     /// Body bytes sent (-1 when none).
-    public var bytes: Int64 = -1
+    public var bytes: Int64 {
+        @inline(__always) get { s.bytes }
+        @inline(__always) set { writable().bytes = newValue }
+    }
     /// Request duration in seconds (nginx `$request_time`, registry `http.response.duration`).
-    public var requestTime: Double?
+    public var requestTime: Double? {
+        @inline(__always) get { s.requestTime }
+        @inline(__always) set { writable().requestTime = newValue }
+    }
     /// Upstream duration in seconds (the sum when nginx tried several upstreams).
-    public var upstreamTime: Double?
+    public var upstreamTime: Double? {
+        @inline(__always) get { s.upstreamTime }
+        @inline(__always) set { writable().upstreamTime = newValue }
+    }
     /// Upstream address (nginx `$upstream_addr`).
-    public var upstreamAddr: String?
+    public var upstreamAddr: String? {
+        @inline(__always) get { s.upstreamAddr }
+        @inline(__always) set { writable().upstreamAddr = newValue }
+    }
     /// User agent, with nginx and logfmt escapes decoded.
-    public var userAgent: String?
+    public var userAgent: String? {
+        @inline(__always) get { s.userAgent }
+        @inline(__always) set { writable().userAgent = newValue }
+    }
     /// Referer, when not empty or `-`.
-    public var referer: String?
+    public var referer: String? {
+        @inline(__always) get { s.referer }
+        @inline(__always) set { writable().referer = newValue }
+    }
     /// Host header (nginx `$host`, registry `http.request.host`).
-    public var host: String?
+    public var host: String? {
+        @inline(__always) get { s.host }
+        @inline(__always) set { writable().host = newValue }
+    }
     /// Request id: nginx `$request_id` / `X-Request-ID`, core `requestID`, registry `http.request.id`.
-    public var requestId: String?
+    public var requestId: String? {
+        @inline(__always) get { s.requestId }
+        @inline(__always) set { writable().requestId = newValue }
+    }
 
     // MARK: Registry view of the URI
     /// What the request is about, from its path.
-    public var kind: RequestKind = .none
+    public var kind: RequestKind {
+        @inline(__always) get { s.kind }
+        @inline(__always) set { writable().kind = newValue }
+    }
     /// Repository name (`library/nginx`).
-    public var repository: String?
+    public var repository: String? {
+        @inline(__always) get { s.repository }
+        @inline(__always) set { writable().repository = newValue }
+    }
     /// Tag or digest of a manifest, or the digest of a blob.
-    public var reference: String?
+    public var reference: String? {
+        @inline(__always) get { s.reference }
+        @inline(__always) set { writable().reference = newValue }
+    }
     /// Upload session id of `…/blobs/uploads/<id>`.
-    public var uploadId: String?
+    public var uploadId: String? {
+        @inline(__always) get { s.uploadId }
+        @inline(__always) set { writable().uploadId = newValue }
+    }
     /// `digest=` of an upload's final PUT, decoded (`sha256:…`).
-    public var uploadDigest: String?
+    public var uploadDigest: String? {
+        @inline(__always) get { s.uploadDigest }
+        @inline(__always) set { writable().uploadDigest = newValue }
+    }
     /// `mount=` digest of a cross-repository mount.
-    public var mountDigest: String?
+    public var mountDigest: String? {
+        @inline(__always) get { s.mountDigest }
+        @inline(__always) set { writable().mountDigest = newValue }
+    }
     /// `from=` repository of a cross-repository mount.
-    public var mountFrom: String?
+    public var mountFrom: String? {
+        @inline(__always) get { s.mountFrom }
+        @inline(__always) set { writable().mountFrom = newValue }
+    }
     /// Path prefix before `/v2/` (`/registry` when a proxy adds one), else nil.
-    public var pathPrefix: String?
+    public var pathPrefix: String? {
+        @inline(__always) get { s.pathPrefix }
+        @inline(__always) set { writable().pathPrefix = newValue }
+    }
 
     // MARK: Application lines
     /// Log level.
-    public var level: LogLevel = .none
+    public var level: LogLevel {
+        @inline(__always) get { s.level }
+        @inline(__always) set { writable().level = newValue }
+    }
     /// Message text (escapes decoded; continuation lines appended after `\n`).
-    public var message: String?
+    public var message: String? {
+        @inline(__always) get { s.message }
+        @inline(__always) set { writable().message = newValue }
+    }
     /// Source file:line of the Harbor text format (`/core/main.go:154`).
-    public var caller: String?
+    public var caller: String? {
+        @inline(__always) get { s.caller }
+        @inline(__always) set { writable().caller = newValue }
+    }
     /// Registry error code (`manifest unknown`, `blob unknown`, `UNAUTHORIZED` …).
-    public var errorCode: String?
+    public var errorCode: String? {
+        @inline(__always) get { s.errorCode }
+        @inline(__always) set { writable().errorCode = newValue }
+    }
     /// Registry error detail.
-    public var errorDetail: String?
+    public var errorDetail: String? {
+        @inline(__always) get { s.errorDetail }
+        @inline(__always) set { writable().errorDetail = newValue }
+    }
     /// Other fields: unknown nginx variables, Harbor text `[k="v"]` fields, `auth.user.name` ….
-    public var fields: [String: String] = [:]
+    public var fields: [String: String] {
+        @inline(__always) get { s.fields }
+        @inline(__always) set { writable().fields = newValue }
+        @inline(__always) _modify { let w = writable(); yield &w.fields }
+    }
 
     // MARK: jobservice
     /// jobservice job id (24 hex).
-    public var jobId: String?
+    public var jobId: String? {
+        @inline(__always) get { s.jobId }
+        @inline(__always) set { writable().jobId = newValue }
+    }
     /// Job name (`REPLICATION`).
-    public var jobName: String?
+    public var jobName: String? {
+        @inline(__always) get { s.jobName }
+        @inline(__always) set { writable().jobName = newValue }
+    }
     /// What a jobservice line says happened.
-    public var jobAction: JobAction = .none
+    public var jobAction: JobAction {
+        @inline(__always) get { s.jobAction }
+        @inline(__always) set { writable().jobAction = newValue }
+    }
     /// Source artifact of a replication step (`library/nginx:1.25`).
-    public var sourceArtifact: String?
+    public var sourceArtifact: String? {
+        @inline(__always) get { s.sourceArtifact }
+        @inline(__always) set { writable().sourceArtifact = newValue }
+    }
     /// Destination artifact of a replication step.
-    public var destinationArtifact: String?
+    public var destinationArtifact: String? {
+        @inline(__always) get { s.destinationArtifact }
+        @inline(__always) set { writable().destinationArtifact = newValue }
+    }
 
     // MARK: Set by the analysis engine
     /// True when the line is a client request as the site's front door logged it.
-    public var isFrontLine = false
+    public var isFrontLine: Bool {
+        @inline(__always) get { s.isFrontLine }
+        @inline(__always) set { writable().isFrontLine = newValue }
+    }
     /// Hash of (site, client, user agent): the session a request belongs to.
-    public var clientKey: UInt64 = 0
+    public var clientKey: UInt64 {
+        @inline(__always) get { s.clientKey }
+        @inline(__always) set { writable().clientKey = newValue }
+    }
 
-    /// An empty event.
-    public init() {}
+    /// An empty event (it shares one empty box until it is first changed).
+    @inline(__always)
+    public init() { s = EventStorage.empty }
+
+    /// An event of `site` read from `file` at `line`, with a box of its own.
+    @inline(__always)
+    public init(site: String, file: String, line: Int) {
+        s = EventStorage()
+        s.site = site
+        s.file = file
+        s.line = line
+    }
+
+    /// The box, copied first when another event shares it.
+    @inline(__always)
+    mutating func writable() -> EventStorage {
+        if !isKnownUniquelyReferenced(&s) { s = s.copy() }
+        return s
+    }
+
+    public static func == (a: Event, b: Event) -> Bool { a.s === b.s || a.s.equals(b.s) }
+}
+
+/// The fields of an `Event`, in one heap box shared by its copies.
+@usableFromInline
+final class EventStorage: @unchecked Sendable {
+    // Safe to share between threads: a box is changed only through `Event.writable()`, which
+    // copies it first unless this event holds the only reference.
+    static let empty = EventStorage()
+
+    @usableFromInline var time: Int64 = 0
+    @usableFromInline var timeIsStart: Bool = false
+    @usableFromInline var site: String = ""
+    @usableFromInline var component: Component = .unknown
+    @usableFromInline var format: LogFormat = .unknown
+    @usableFromInline var file: String = ""
+    @usableFromInline var line: Int = 0
+    @usableFromInline var client: String? = nil
+    @usableFromInline var user: String? = nil
+    @usableFromInline var method: String? = nil
+    @usableFromInline var path: String? = nil
+    @usableFromInline var query: String? = nil
+    @usableFromInline var proto: String? = nil
+    @usableFromInline var status: Int = 0
+    @usableFromInline var bytes: Int64 = -1
+    @usableFromInline var requestTime: Double? = nil
+    @usableFromInline var upstreamTime: Double? = nil
+    @usableFromInline var upstreamAddr: String? = nil
+    @usableFromInline var userAgent: String? = nil
+    @usableFromInline var referer: String? = nil
+    @usableFromInline var host: String? = nil
+    @usableFromInline var requestId: String? = nil
+    @usableFromInline var kind: RequestKind = .none
+    @usableFromInline var repository: String? = nil
+    @usableFromInline var reference: String? = nil
+    @usableFromInline var uploadId: String? = nil
+    @usableFromInline var uploadDigest: String? = nil
+    @usableFromInline var mountDigest: String? = nil
+    @usableFromInline var mountFrom: String? = nil
+    @usableFromInline var pathPrefix: String? = nil
+    @usableFromInline var level: LogLevel = .none
+    @usableFromInline var message: String? = nil
+    @usableFromInline var caller: String? = nil
+    @usableFromInline var errorCode: String? = nil
+    @usableFromInline var errorDetail: String? = nil
+    @usableFromInline var fields: [String: String] = [:]
+    @usableFromInline var jobId: String? = nil
+    @usableFromInline var jobName: String? = nil
+    @usableFromInline var jobAction: JobAction = .none
+    @usableFromInline var sourceArtifact: String? = nil
+    @usableFromInline var destinationArtifact: String? = nil
+    @usableFromInline var isFrontLine: Bool = false
+    @usableFromInline var clientKey: UInt64 = 0
+
+    @usableFromInline init() {}
+
+    @usableFromInline func copy() -> EventStorage {
+        let c = EventStorage()
+        c.time = time
+        c.timeIsStart = timeIsStart
+        c.site = site
+        c.component = component
+        c.format = format
+        c.file = file
+        c.line = line
+        c.client = client
+        c.user = user
+        c.method = method
+        c.path = path
+        c.query = query
+        c.proto = proto
+        c.status = status
+        c.bytes = bytes
+        c.requestTime = requestTime
+        c.upstreamTime = upstreamTime
+        c.upstreamAddr = upstreamAddr
+        c.userAgent = userAgent
+        c.referer = referer
+        c.host = host
+        c.requestId = requestId
+        c.kind = kind
+        c.repository = repository
+        c.reference = reference
+        c.uploadId = uploadId
+        c.uploadDigest = uploadDigest
+        c.mountDigest = mountDigest
+        c.mountFrom = mountFrom
+        c.pathPrefix = pathPrefix
+        c.level = level
+        c.message = message
+        c.caller = caller
+        c.errorCode = errorCode
+        c.errorDetail = errorDetail
+        c.fields = fields
+        c.jobId = jobId
+        c.jobName = jobName
+        c.jobAction = jobAction
+        c.sourceArtifact = sourceArtifact
+        c.destinationArtifact = destinationArtifact
+        c.isFrontLine = isFrontLine
+        c.clientKey = clientKey
+        return c
+    }
+
+    func equals(_ o: EventStorage) -> Bool {
+        time == o.time
+            && timeIsStart == o.timeIsStart
+            && site == o.site
+            && component == o.component
+            && format == o.format
+            && file == o.file
+            && line == o.line
+            && client == o.client
+            && user == o.user
+            && method == o.method
+            && path == o.path
+            && query == o.query
+            && proto == o.proto
+            && status == o.status
+            && bytes == o.bytes
+            && requestTime == o.requestTime
+            && upstreamTime == o.upstreamTime
+            && upstreamAddr == o.upstreamAddr
+            && userAgent == o.userAgent
+            && referer == o.referer
+            && host == o.host
+            && requestId == o.requestId
+            && kind == o.kind
+            && repository == o.repository
+            && reference == o.reference
+            && uploadId == o.uploadId
+            && uploadDigest == o.uploadDigest
+            && mountDigest == o.mountDigest
+            && mountFrom == o.mountFrom
+            && pathPrefix == o.pathPrefix
+            && level == o.level
+            && message == o.message
+            && caller == o.caller
+            && errorCode == o.errorCode
+            && errorDetail == o.errorDetail
+            && fields == o.fields
+            && jobId == o.jobId
+            && jobName == o.jobName
+            && jobAction == o.jobAction
+            && sourceArtifact == o.sourceArtifact
+            && destinationArtifact == o.destinationArtifact
+            && isFrontLine == o.isFrontLine
+            && clientKey == o.clientKey
+    }
 }
 
 /// What a request's path says it is about, in registry terms.

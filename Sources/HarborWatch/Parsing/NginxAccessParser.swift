@@ -1,5 +1,7 @@
 /// Reads nginx access lines of one compiled `log_format` into events.
-public struct NginxAccessParser: Sendable {
+public final class NginxAccessParser: Sendable {
+    // A class: the line parser holds several and calls them per line, and a struct copy would
+    // retain the compiled format each time.
     /// The format this parser reads.
     public let format: NginxLogFormat
     /// True for gorilla/Go access lines, whose quoted values escape `"` as `\"`.
@@ -16,6 +18,8 @@ public struct NginxAccessParser: Sendable {
         var i = r.lowerBound
         let end = r.upperBound
         let segs = format.segments
+        // One scan for `\` per line: most lines have none, and then no field needs decoding.
+        let esc = b.find(ASCII.backslash, from: r.lowerBound, to: r.upperBound) != nil
         var k = 0
         while k < segs.count {
             switch segs[k] {
@@ -30,7 +34,7 @@ public struct NginxAccessParser: Sendable {
                     valueEnd = stop
                 }
                 if format.spaceFree[k], b.find(ASCII.space, from: i, to: valueEnd) != nil { return false }
-                guard assign(v, b, i..<valueEnd, into: &e, interner: &interner) else { return false }
+                guard assign(v, b, i..<valueEnd, esc, into: &e, interner: &interner) else { return false }
                 i = valueEnd
             }
             k += 1
@@ -78,30 +82,30 @@ public struct NginxAccessParser: Sendable {
     }
 
     @inline(__always)
-    private func text(_ b: LineBytes, _ r: Range<Int>) -> String? {
+    private func text(_ b: LineBytes, _ r: Range<Int>, _ esc: Bool = true) -> String? {
         if r.count == 1 && b[r.lowerBound] == ASCII.dash { return nil }
         if r.isEmpty { return nil }
-        if b.containsBackslash(r) {
+        if esc, b.containsBackslash(r) {
             return backslashQuotes ? Escapes.backslash(b, r) : (format.escape == .none ? b.string(r) : Escapes.nginx(b, r))
         }
         return b.string(r)
     }
 
     @inline(__always)
-    private func interned(_ b: LineBytes, _ r: Range<Int>, _ interner: inout StringInterner) -> String? {
+    private func interned(_ b: LineBytes, _ r: Range<Int>, _ esc: Bool, _ interner: inout StringInterner) -> String? {
         if r.isEmpty || (r.count == 1 && b[r.lowerBound] == ASCII.dash) { return nil }
-        if b.containsBackslash(r) {
+        if esc, b.containsBackslash(r) {
             return interner.intern(b, r) { bytes, range in text(bytes, range) ?? "" }
         }
         return interner.intern(b, r)
     }
 
-    private func assign(_ v: NginxVariable, _ b: LineBytes, _ r: Range<Int>, into e: inout Event, interner: inout StringInterner) -> Bool {
+    private func assign(_ v: NginxVariable, _ b: LineBytes, _ r: Range<Int>, _ esc: Bool, into e: inout Event, interner: inout StringInterner) -> Bool {
         switch v {
         case .remoteAddr:
             guard !r.isEmpty else { return false }
             e.client = interner.intern(b, r)
-        case .remoteUser: e.user = interned(b, r, &interner)
+        case .remoteUser: e.user = interned(b, r, esc, &interner)
         case .timeLocal:
             guard let t = Timestamps.timeLocal(b, at: r.lowerBound), r.count == 26 else { return false }
             e.time = t
@@ -111,11 +115,11 @@ public struct NginxAccessParser: Sendable {
         case .msec:
             guard let t = Timestamps.msec(b, r) else { return false }
             e.time = t
-        case .request: request(b, r, into: &e, interner: &interner)
-        case .requestMethod: e.method = interned(b, r, &interner)
-        case .requestURI: target(b, r, into: &e, interner: &interner)
+        case .request: request(b, r, esc, into: &e, interner: &interner)
+        case .requestMethod: e.method = interned(b, r, esc, &interner)
+        case .requestURI: target(b, r, esc, into: &e, interner: &interner)
         case .uri:
-            if e.path == nil { target(b, r, into: &e, interner: &interner) }
+            if e.path == nil { target(b, r, esc, into: &e, interner: &interner) }
         case .args:
             if !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) { e.query = b.string(r) }
         case .status:
@@ -132,36 +136,36 @@ public struct NginxAccessParser: Sendable {
             guard let t = b.decimal(r) else { return false }
             e.requestTime = t
         case .upstreamResponseTime: e.upstreamTime = sumList(b, r)
-        case .upstreamAddr: e.upstreamAddr = interned(b, r, &interner)
+        case .upstreamAddr: e.upstreamAddr = interned(b, r, esc, &interner)
         case .upstreamStatus:
-            if let s = interned(b, r, &interner) { e.fields["upstream_status"] = s }
-        case .userAgent: e.userAgent = interned(b, r, &interner)
-        case .referer: e.referer = text(b, r)
-        case .requestId: e.requestId = text(b, r)
+            if let s = interned(b, r, esc, &interner) { e.fields["upstream_status"] = s }
+        case .userAgent: e.userAgent = interned(b, r, esc, &interner)
+        case .referer: e.referer = text(b, r, esc)
+        case .requestId: e.requestId = text(b, r, esc)
         case .xRequestId(let name):
-            if let id = text(b, r) {
+            if let id = text(b, r, esc) {
                 if e.requestId == nil { e.requestId = id }
                 e.fields[name] = id
             }
-        case .host: e.host = interned(b, r, &interner)
+        case .host: e.host = interned(b, r, esc, &interner)
         case .pipe:
             guard r.count == 1, b[r.lowerBound] == 0x70 || b[r.lowerBound] == ASCII.dot else { return false }
         case .xForwardedFor:
-            if let x = text(b, r) { e.fields["x_forwarded_for"] = x }
+            if let x = text(b, r, esc) { e.fields["x_forwarded_for"] = x }
         case .other(let name):
-            if let x = text(b, r) { e.fields[name] = x }
+            if let x = text(b, r, esc) { e.fields[name] = x }
         }
         return true
     }
 
     /// `METHOD target PROTO`; junk and `-` are kept as the path.
-    private func request(_ b: LineBytes, _ r: Range<Int>, into e: inout Event, interner: inout StringInterner) {
+    private func request(_ b: LineBytes, _ r: Range<Int>, _ esc: Bool, into e: inout Event, interner: inout StringInterner) {
         guard !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) else { return }
         guard let sp1 = b.find(ASCII.space, from: r.lowerBound, to: r.upperBound), sp1 > r.lowerBound,
             sp1 - r.lowerBound <= 16, Self.isMethod(b, r.lowerBound..<sp1),
             sp1 + 1 < r.upperBound, b[sp1 + 1] == ASCII.slash || b.matches("http", at: sp1 + 1) || b[sp1 + 1] == ASCII.star
         else {
-            e.path = text(b, r)
+            e.path = text(b, r, esc)
             e.kind = .other
             return
         }
@@ -173,7 +177,7 @@ public struct NginxAccessParser: Sendable {
             e.proto = r.upperBound - j - 1 == 8 && b.matches("HTTP/1.1", at: j + 1) ? "HTTP/1.1" : interner.intern(b, (j + 1)..<r.upperBound)
             targetEnd = j
         }
-        target(b, (sp1 + 1)..<targetEnd, into: &e, interner: &interner)
+        target(b, (sp1 + 1)..<targetEnd, esc, into: &e, interner: &interner)
     }
 
     /// True for an HTTP method (`GET`, `PROPFIND` …): uppercase letters only, and known or WebDAV-like.
@@ -196,11 +200,11 @@ public struct NginxAccessParser: Sendable {
         }
     }
 
-    private func target(_ b: LineBytes, _ r: Range<Int>, into e: inout Event, interner: inout StringInterner) {
+    private func target(_ b: LineBytes, _ r: Range<Int>, _ esc: Bool, into e: inout Event, interner: inout StringInterner) {
         guard !r.isEmpty else { return }
         let q = b.find(ASCII.question, from: r.lowerBound, to: r.upperBound)
         let pathRange = r.lowerBound..<(q ?? r.upperBound)
-        e.path = b.containsBackslash(pathRange) ? text(b, pathRange) : b.string(pathRange)
+        e.path = esc && b.containsBackslash(pathRange) ? text(b, pathRange) : b.string(pathRange)
         var queryRange: Range<Int>?
         if let q {
             queryRange = (q + 1)..<r.upperBound

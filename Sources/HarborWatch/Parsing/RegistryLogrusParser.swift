@@ -39,7 +39,8 @@ public enum RegistryLogrusParser {
                 e.level = level(b, value)
                 sawLevel = true
             case 3 where b.matches("msg", at: key.lowerBound):
-                e.message = text(b, value)
+                // A handful of messages make up nearly every line ("response completed" …): share them.
+                e.message = interner.intern(b, value, maxLength: 96) { bytes, r in text(bytes, r) }
                 sawMsg = true
             default:
                 store(b, key, value, into: &e, interner: &interner, path: &path, query: &query)

@@ -35,10 +35,7 @@ struct LineProcessor {
         lineNo += 1
         stats.lines += 1
         if flags.contains(.truncated) { stats.truncated += 1 }
-        var e = Event()
-        e.site = site
-        e.file = fileName
-        e.line = lineNo
+        var e = Event(site: site, file: fileName, line: lineNo)
         switch parser.parse(line, into: &e) {
         case .event(let count):
             stats.events += count

@@ -117,7 +117,7 @@ public final class PushUnauthorizedDetector: Detector {
 
     private func isSideEvidence(_ e: Event) -> Bool {
         if e.component == .registry, let m = e.message, e.level == .warning || e.level == .error {
-            return m.hasPrefix("error authorizing context") || m.hasPrefix("error authenticating user")
+            return m.hasASCIIPrefix("error authorizing context") || m.hasASCIIPrefix("error authenticating user")
         }
         if e.component == .core, e.errorCode == "AUTHENTICATION_FAILED" || e.errorCode == "LOGIN_FAILED" { return true }
         if (e.component == .nginx || e.component == .proxy), e.status == 401, e.kind != .ping { return true }

@@ -96,7 +96,7 @@ public final class ReplicationDuplicateDetector: Detector {
     /// A run starts with the replication client's manifest check and ends with the manifest written
     /// (PUT 2xx) or found already there (HEAD/GET 200); blob requests in between belong to it.
     private func write(_ e: Event, repo: String) {
-        if e.kind == .manifest, let ref = e.reference, !ref.hasPrefix("sha256:") {
+        if e.kind == .manifest, let ref = e.reference, !ref.hasASCIIPrefix("sha256:") {
             let artifact = repo + ":" + ref
             var runs = writeRuns[artifact, default: []]
             let ok = e.status >= 200 && e.status < 300

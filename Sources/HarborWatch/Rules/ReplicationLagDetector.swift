@@ -91,7 +91,7 @@ public final class ReplicationLagDetector: Detector {
         let window: Int64 = 2_000_000_000
         // By tag (the registry saw the tag), else the repository's latest push (v2.15+ writes by digest).
         let direct = repo + "@" + ref
-        guard let key = open[direct] != nil ? direct : (ref.hasPrefix("sha256:") ? latestByRepo[repo] : nil), var p = open[key] else { return }
+        guard let key = open[direct] != nil ? direct : (ref.hasASCIIPrefix("sha256:") ? latestByRepo[repo] : nil), var p = open[key] else { return }
         if !ctx.isSecondary(r.site) {
             guard !p.refinedPush, abs(r.time - p.pushedAt) <= window else { return }
             p.pushedAt = r.time
@@ -107,7 +107,7 @@ public final class ReplicationLagDetector: Detector {
     private func p0repo(_ e: Event) -> String { e.repository ?? "" }
 
     private static func sameArtifact(_ r: Event, _ e: Event) -> Bool {
-        r.repository == e.repository && (r.reference == e.reference || r.reference?.hasPrefix("sha256:") == true)
+        r.repository == e.repository && (r.reference == e.reference || r.reference?.hasASCIIPrefix("sha256:") == true)
     }
 
     /// Every push still held, in push order (older ones are folded into `latency`).
