@@ -132,10 +132,15 @@ public final class ArtifactBook {
 
     /// Records that `site` had the artifact of hash `h` (`hash(repository:reference:)`) at `time`.
     func record(_ site: String, hash h: UInt64, at time: Int64, how: How) {
-        if entries[site]?[h] != nil {
-            entries[site]![h]!.lastSeen = max(entries[site]![h]!.lastSeen, time)
+        Self.upsert(&entries[site, default: [:]], h, time, how)  // in place: one lookup per level
+    }
+
+    @inline(__always)
+    private static func upsert(_ d: inout [UInt64: Entry], _ h: UInt64, _ time: Int64, _ how: How) {
+        if let i = d.index(forKey: h) {
+            if d.values[i].lastSeen < time { d.values[i].lastSeen = time }
         } else {
-            entries[site, default: [:]][h] = Entry(since: time, how: how, lastSeen: time)
+            d[h] = Entry(since: time, how: how, lastSeen: time)
         }
     }
 

@@ -170,7 +170,7 @@ public enum RegistryLogrusParser {
             case 10 where b.matches("remoteaddr", at: s): e.client = interner.intern(b, v)
             case 9 where b.matches("useragent", at: s): e.userAgent = interned(b, v, &interner)
             case 7 where b.matches("referer", at: s): e.referer = text(b, v)
-            default: e.fields[b.string(key)] = text(b, v)
+            default: e.fields[interner.intern(b, key)] = fieldText(b, v, &interner)
             }
         } else if b.matches("http.response.", at: k) {
             let s = k + 14
@@ -181,7 +181,7 @@ public enum RegistryLogrusParser {
             } else if b.matches("duration", at: s) {
                 e.requestTime = Timestamps.goDuration(b, v)
             } else {
-                e.fields[b.string(key)] = b.string(v)
+                e.fields[interner.intern(b, key)] = fieldText(b, v, &interner)
             }
         } else if b.matches("vars.", at: k) {
             let s = k + 5
@@ -201,7 +201,13 @@ public enum RegistryLogrusParser {
         } else if b.matches("go.version", at: k) {
             // constant per build; not kept
         } else {
-            e.fields[b.string(key)] = text(b, v)
+            e.fields[interner.intern(b, key)] = fieldText(b, v, &interner)
         }
+    }
+
+    /// The value of another field: short ones repeat (`application/octet-stream`), so they are shared.
+    @inline(__always)
+    private static func fieldText(_ b: LineBytes, _ v: Range<Int>, _ interner: inout StringInterner) -> String {
+        interner.intern(b, v, maxLength: 64) { bytes, r in text(bytes, r) }
     }
 }

@@ -17,7 +17,7 @@ public final class TagWithoutDataDetector: Detector {
         var evidence: EvidenceList
     }
 
-    private var lists: [String: (time: Int64, event: Event)] = [:]
+    private var lists: [UInt64: (time: Int64, event: Event)] = [:]
     private var open: [String: Incident] = [:]
     private var closed: [Incident] = []
     private var sweepCounter = 0
@@ -26,16 +26,16 @@ public final class TagWithoutDataDetector: Detector {
 
     public func observe(_ e: Event, _ ctx: AnalysisContext) {
         guard ctx.isFront(e), !e.isReplicator, let repo = e.repository else { return }
-        let client = e.client ?? "-"
-        let listKey = e.site + " " + client + " " + repo
-        if e.kind == .tags, e.method == "GET", e.status == 200 {
-            lists[listKey] = (e.time, e)
+        let kind = e.kind
+        if kind == .tags, e.method == "GET", e.status == 200 {
+            lists[listKey(e, repo)] = (e.time, e)
             sweep(ctx)
             return
         }
-        guard e.kind == .manifest, let ref = e.reference else { return }
-        let id = e.site + " " + repo + "@" + ref
-        if e.isRead, e.status == 404, let l = lists[listKey], e.time - l.time <= nanos(settings.tagWindowSecs), e.time >= l.time {
+        guard kind == .manifest, e.isRead, let ref = e.reference else { return }
+        if e.status == 404, !lists.isEmpty, let l = lists[listKey(e, repo)], e.time - l.time <= nanos(settings.tagWindowSecs), e.time >= l.time {
+            let id = e.site + " " + repo + "@" + ref
+            let client = e.client ?? "-"
             var inc = open[id] ?? Incident(site: e.site, repository: repo, reference: ref, first: e.time, last: e.time, evidence: EvidenceList(limit: settings.evidenceLimit))
             if inc.count == 0 || !inc.evidence.items.contains(Evidence(l.event, note: "tags/list listed the repository")) {
                 inc.evidence.add(l.event, note: "tags/list listed the repository")
@@ -45,11 +45,22 @@ public final class TagWithoutDataDetector: Detector {
             inc.last = e.time
             if !inc.clients.contains(client) { inc.clients.append(client) }
             open[id] = inc
-        } else if e.isRead, e.status >= 200, e.status < 400, var inc = open.removeValue(forKey: id) {
+        } else if e.status >= 200, e.status < 400, !open.isEmpty, var inc = open.removeValue(forKey: e.site + " " + repo + "@" + ref) {
             inc.servedAt = e.time
             inc.evidence.add(e, note: "served")
             closed.append(inc)
         }
+    }
+
+    /// Site, client and repository of a request, hashed: what a tags/list and a later manifest
+    /// request must share (no String built per front line).
+    @inline(__always)
+    private func listKey(_ e: Event, _ repo: String) -> UInt64 {
+        var h = FNV1a()
+        h.add(e.site)
+        h.add(e.client ?? "-")
+        h.add(repo)
+        return h.value
     }
 
     private func sweep(_ ctx: AnalysisContext) {

@@ -21,14 +21,33 @@ public struct EventMatcher: Sendable {
     }
 
     /// The conditions, all of which must hold.
-    public var conditions: [(EventField, Condition)]
+    public var conditions: [(EventField, Condition)] {
+        didSet { fast = conditions.map { Self.fast($0.0, $0.1) } }
+    }
+    /// `conditions` as matched: a short list of values is scanned instead of hashed (a Set lookup
+    /// hashes the value, which costs more than comparing it with a few short strings).
+    private var fast: [(EventField, Condition, [String]?)]
 
     /// A matcher of `conditions` (none: matches every event).
-    public init(_ conditions: [(EventField, Condition)] = []) { self.conditions = conditions }
+    public init(_ conditions: [(EventField, Condition)] = []) {
+        self.conditions = conditions
+        fast = conditions.map { Self.fast($0.0, $0.1) }
+    }
+
+    private static func fast(_ f: EventField, _ c: Condition) -> (EventField, Condition, [String]?) {
+        if case .oneOf(let set) = c, set.count <= 8 { return (f, c, set.sorted()) }
+        return (f, c, nil)
+    }
 
     /// True when every condition holds for `e`.
     public func matches(_ e: Event) -> Bool {
-        for (field, c) in conditions where !Self.holds(c, field, e) { return false }
+        for (field, c, few) in fast {
+            if let few {
+                guard let v = field.text(e), few.contains(v) else { return false }
+            } else if !Self.holds(c, field, e) {
+                return false
+            }
+        }
         return true
     }
 

@@ -42,6 +42,13 @@ public final class UserRuleDetector: Detector {
 
     private func groupValues(_ e: Event, _ fields: [EventField]) -> [String] { fields.map { $0.text(e) ?? "" } }
 
+    /// The window key of a group: its one value, or the values joined by U+001F.
+    @inline(__always)
+    private func groupKey(_ e: Event) -> String {
+        if rule.groupBy.count == 1 { return rule.groupBy[0].text(e) ?? "" }
+        return groupValues(e, rule.groupBy).joined(separator: "\u{1F}")
+    }
+
     public func observe(_ e: Event, _ ctx: AnalysisContext) {
         if streamStart == nil { streamStart = e.time }
         switch rule.kind {
@@ -58,11 +65,10 @@ public final class UserRuleDetector: Detector {
         let window = nanos(rule.windowSecs)
         settle(now: e.time, window: window)
         guard rule.match.matches(e) else { return }
-        let g = groupValues(e, rule.groupBy)
-        let key = g.joined(separator: "\u{1F}")
+        let key = groupKey(e)
         let count = Self.slide(&windows, key, adding: e.time, cutoff: e.time - window)
         if Double(count) >= rule.threshold {
-            var inc = open[key] ?? Incident(group: g, first: e.time, last: e.time, evidence: EvidenceList(limit: evidenceLimit))
+            var inc = open[key] ?? Incident(group: groupValues(e, rule.groupBy), first: e.time, last: e.time, evidence: EvidenceList(limit: evidenceLimit))
             inc.last = e.time
             inc.count += 1
             inc.peak = max(inc.peak, Double(count))
@@ -78,13 +84,12 @@ public final class UserRuleDetector: Detector {
         let window = nanos(rule.windowSecs)
         settle(now: e.time, window: window)
         guard rule.total.matches(e) else { return }
-        let g = groupValues(e, rule.groupBy)
-        let key = g.joined(separator: "\u{1F}")
+        let key = groupKey(e)
         let total = Self.slide(&totals, key, adding: e.time, cutoff: e.time - window)
         let count = Self.slide(&windows, key, adding: rule.match.matches(e) ? e.time : nil, cutoff: e.time - window)
         let value = total == 0 ? 0 : Double(count) / Double(total)
         if total >= rule.minCount, value >= rule.threshold {
-            var inc = open[key] ?? Incident(group: g, first: e.time, last: e.time, evidence: EvidenceList(limit: evidenceLimit))
+            var inc = open[key] ?? Incident(group: groupValues(e, rule.groupBy), first: e.time, last: e.time, evidence: EvidenceList(limit: evidenceLimit))
             inc.last = e.time
             inc.count = count
             inc.peak = max(inc.peak, value)
@@ -96,10 +101,17 @@ public final class UserRuleDetector: Detector {
     /// Adds `time` (if any) to the window of `key` and drops what is at or before `cutoff`, in place
     /// (a copy of the window per event made a storm quadratic); returns how many times it holds.
     private static func slide(_ d: inout [String: [Int64]], _ key: String, adding time: Int64?, cutoff: Int64) -> Int {
-        if let time { d[key, default: []].append(time) }
-        guard d[key] != nil else { return 0 }
-        d[key]!.removeAll { $0 <= cutoff }
-        return d[key]!.count
+        if let time { return slide(&d[key, default: []], adding: time, cutoff: cutoff) }
+        guard let i = d.index(forKey: key) else { return 0 }
+        return slide(&d.values[i], adding: nil, cutoff: cutoff)
+    }
+
+    /// Times come in order, so what falls out of the window is a prefix.
+    @inline(__always)
+    private static func slide(_ w: inout [Int64], adding time: Int64?, cutoff: Int64) -> Int {
+        if let time { w.append(time) }
+        if let first = w.first, first <= cutoff { w.removeAll { $0 <= cutoff } }
+        return w.count
     }
 
     /// Resolves the open windows whose condition no longer holds at `now`.
