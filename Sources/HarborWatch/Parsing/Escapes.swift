@@ -68,6 +68,11 @@ enum Escapes {
     /// Percent-decoding of a query value (`sha256%3Aabc` → `sha256:abc`, `+` kept).
     static func percent(_ bytes: LineBytes, _ r: Range<Int>) -> String {
         guard bytes.find(ASCII.percent, from: r.lowerBound, to: r.upperBound) != nil else { return bytes.string(r) }
+        return String(decoding: percentBytes(bytes, r), as: UTF8.self)
+    }
+
+    /// The bytes of `r` with `%XX` escapes decoded.
+    static func percentBytes(_ bytes: LineBytes, _ r: Range<Int>) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(r.count)
         var i = r.lowerBound
@@ -79,7 +84,7 @@ enum Escapes {
                 out.append(b); i += 1
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     @inline(__always) private static func isOctal(_ b: UInt8) -> Bool { b &- ASCII.zero < 8 }

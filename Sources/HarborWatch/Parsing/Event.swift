@@ -190,7 +190,7 @@ public struct Event: Sendable, Equatable {
         @inline(__always) set { writable().errorDetail = newValue }
     }
     /// Other fields: unknown nginx variables, Harbor text `[k="v"]` fields, `auth.user.name` ….
-    public var fields: [String: String] {
+    public var fields: EventFields {
         @inline(__always) get { s.fields }
         @inline(__always) set { writable().fields = newValue }
         @inline(__always) _modify { let w = writable(); yield &w.fields }
@@ -300,7 +300,7 @@ final class EventStorage: @unchecked Sendable {
     @usableFromInline var caller: String? = nil
     @usableFromInline var errorCode: String? = nil
     @usableFromInline var errorDetail: String? = nil
-    @usableFromInline var fields: [String: String] = [:]
+    @usableFromInline var fields: EventFields = EventFields()
     @usableFromInline var jobId: String? = nil
     @usableFromInline var jobName: String? = nil
     @usableFromInline var jobAction: JobAction = .none

@@ -76,15 +76,15 @@ public enum RegistryURI {
             if let q = query {
                 queryValue(b, q, "account=") { e.user = Escapes.percent(b, $0) }
                 queryValue(b, q, "scope=") { r in
-                    let scope = Escapes.percent(b, r)
-                    e.fields["scope"] = scope
-                    // repository:<name>:<actions>
-                    if scope.hasPrefix("repository:") {
-                        let body = scope.dropFirst(11)
-                        if let colon = body.lastIndex(of: ":") {
-                            e.repository = String(body[..<colon])
-                            e.fields["scope.actions"] = String(body[body.index(after: colon)...])
-                        }
+                    // Decoded and split as bytes: `repository:<name>:<actions>`.
+                    let scope = Escapes.percentBytes(b, r)
+                    scope.withUnsafeBufferPointer { s in
+                        e.fields["scope"] = interner.intern(s, 0..<s.count, maxLength: 256)
+                        guard s.count > 11, s.matches("repository:", at: 0),
+                            let colon = s.findLast(ASCII.colon, from: 11, to: s.count)
+                        else { return }
+                        e.repository = interner.intern(s, 11..<colon)
+                        e.fields["scope.actions"] = interner.intern(s, (colon + 1)..<s.count)
                     }
                 }
             }

@@ -28,7 +28,7 @@ public final class SourceCursor {
             parser: parser, stats: SourceStats(name: source.name, site: source.site, component: source.componentHint ?? .unknown),
             site: source.site, maxSamples: maxSamples, maxLineLength: options.maxLineLength)
         framer = LineFramer(maxLineLength: options.maxLineLength)
-        buffer.reserveCapacity(4096)
+        buffer.reserveCapacity(1024)
     }
 
     /// The next event, or nil when the source is exhausted.
@@ -72,7 +72,8 @@ public final class SourceCursor {
             }
             let file = source.files[fileIndex]
             do {
-                reader = try ChunkReader(path: file)
+                // 128 KiB: the events of one chunk are held until merged, so a smaller chunk holds fewer.
+                reader = try ChunkReader(path: file, chunkSize: 1 << 17)
             } catch {
                 processor.stats.errors.append(error)
                 continue

@@ -54,11 +54,10 @@ public final class ReplicationLagDetector: Detector {
             registryPuts.add(e)
             return
         }
-        guard ctx.isFront(e), e.kind == .manifest, let key = e.artifactKey else { return }
-        let ok = e.status >= 200 && e.status < 400
-        guard ok else { return }
+        // The cheap tests first: the key is a String built per call.
+        guard ctx.isFront(e), e.kind == .manifest, e.status >= 200, e.status < 400 else { return }
         if !ctx.isSecondary(e.site) {
-            guard e.method == "PUT", !e.isReplicator else { return }
+            guard e.method == "PUT", !e.isReplicator, let key = e.artifactKey else { return }
             if let old = open.removeValue(forKey: key) { done.append(old) }
             latestByRepo[p0repo(e)] = key
             var p = Push(
@@ -74,8 +73,8 @@ public final class ReplicationLagDetector: Detector {
             for r in registryPuts.find(site: e.site, around: e.time, window: 2_000_000_000, { Self.sameArtifact($0, e) }) { refine(with: r, ctx) }
             return
         }
+        guard (e.method == "PUT" && e.isReplicator) || e.isRead, !open.isEmpty, let key = e.artifactKey else { return }
         guard var p = open[key], p.arrivals[e.site] == nil, e.time >= p.pushedAt else { return }
-        guard (e.method == "PUT" && e.isReplicator) || e.isRead else { return }
         p.arrivals[e.site] = e.time
         p.arrivalEvidence[e.site] = Evidence(e, note: e.method == "PUT" ? "replicated" : "first served")
         open[key] = p

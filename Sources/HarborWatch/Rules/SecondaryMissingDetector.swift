@@ -46,14 +46,16 @@ public final class SecondaryMissingDetector: Detector {
             attachRegistryLine(e)
             return
         }
-        guard ctx.isSecondary(e.site), ctx.isFront(e), e.kind == .manifest || e.kind == .blob, let key = e.artifactKey else { return }
-        let id = e.site + " " + key
+        guard ctx.isSecondary(e.site), ctx.isFront(e), e.kind == .manifest || e.kind == .blob,
+            let repo = e.repository, let ref = e.reference
+        else { return }
         if e.isRead, e.status == 404 {
             guard !e.isReplicator else { return }
-            guard let had = ctx.book.entry(ctx.primary, key), had.since <= e.time else {
+            guard let had = ctx.book.entry(ctx.primary, hash: ArtifactBook.hash(repository: repo, reference: ref)), had.since <= e.time else {
                 unrelated404 += 1
                 return
             }
+            let id = Self.id(e.site, repo, ref)
             var inc = open[id] ?? Incident(
                 site: e.site, repository: e.repository ?? "", reference: e.reference ?? "", kind: e.kind,
                 primarySince: had.since, first: e.time, last: e.time, evidence: EvidenceList(limit: settings.evidenceLimit))
@@ -67,7 +69,10 @@ public final class SecondaryMissingDetector: Detector {
             open[id] = inc
             return
         }
-        guard var inc = open[id], e.status >= 200, e.status < 400 else { return }
+        // The id is a String: built only when an incident is open and the request succeeded.
+        guard !open.isEmpty, e.status >= 200, e.status < 400 else { return }
+        let id = Self.id(e.site, repo, ref)
+        guard var inc = open[id] else { return }
         if e.method == "PUT" {
             if inc.availableAt == nil {
                 inc.availableAt = e.time
@@ -82,6 +87,9 @@ public final class SecondaryMissingDetector: Detector {
             closed.append(inc)
         }
     }
+
+    @inline(__always)
+    private static func id(_ site: String, _ repo: String, _ ref: String) -> String { site + " " + repo + "@" + ref }
 
     /// A registry error line written just after the nginx line it belongs to.
     private func attachRegistryLine(_ r: Event) {

@@ -24,9 +24,16 @@ public struct EventMatcher: Sendable {
     public var conditions: [(EventField, Condition)] {
         didSet { fast = conditions.map { Self.fast($0.0, $0.1) } }
     }
-    /// `conditions` as matched: a short list of values is scanned instead of hashed (a Set lookup
-    /// hashes the value, which costs more than comparing it with a few short strings).
-    private var fast: [(EventField, Condition, [String]?)]
+    /// `conditions` as matched. A value list of an enum-valued field (component, kind, format,
+    /// level, job_action) becomes a bit set of its cases; a short list of strings is scanned
+    /// instead of hashed (hashing costs more than comparing a few short strings).
+    private var fast: [Fast]
+
+    private enum Fast: Sendable {
+        case component(UInt64), kind(UInt64), format(UInt64), level(UInt64), jobAction(UInt64)
+        case few(EventField, [String])
+        case other(EventField, Condition)
+    }
 
     /// A matcher of `conditions` (none: matches every event).
     public init(_ conditions: [(EventField, Condition)] = []) {
@@ -34,18 +41,56 @@ public struct EventMatcher: Sendable {
         fast = conditions.map { Self.fast($0.0, $0.1) }
     }
 
-    private static func fast(_ f: EventField, _ c: Condition) -> (EventField, Condition, [String]?) {
-        if case .oneOf(let set) = c, set.count <= 8 { return (f, c, set.sorted()) }
-        return (f, c, nil)
+    private static func fast(_ f: EventField, _ c: Condition) -> Fast {
+        let values: [String]
+        switch c {
+        case .equals(let v): values = [v]
+        case .oneOf(let set): values = set.sorted()
+        default: return .other(f, c)
+        }
+        func mask<T: CaseIterable & RawRepresentable>(_: T.Type, none: T?) -> UInt64? where T.RawValue == String {
+            guard T.allCases.count <= 64 else { return nil }
+            var m: UInt64 = 0
+            for (k, x) in T.allCases.enumerated() where values.contains(x.rawValue) {
+                if let none, x.rawValue == none.rawValue { continue }  // the field reads as absent then
+                m |= 1 << UInt64(k)
+            }
+            return m
+        }
+        switch f {
+        case .component: if let m = mask(Component.self, none: nil) { return .component(m) }
+        case .kind: if let m = mask(RequestKind.self, none: RequestKind.none) { return .kind(m) }
+        case .format: if let m = mask(LogFormat.self, none: nil) { return .format(m) }
+        case .level: if let m = mask(LogLevel.self, none: LogLevel.none) { return .level(m) }
+        case .jobAction: if let m = mask(JobAction.self, none: JobAction.none) { return .jobAction(m) }
+        default: break
+        }
+        return values.count <= 8 ? .few(f, values) : .other(f, c)
+    }
+
+    @inline(__always)
+    private static func bit<T: CaseIterable & Equatable>(_ x: T) -> UInt64 {
+        var k: UInt64 = 0
+        for c in T.allCases {
+            if c == x { return 1 << k }
+            k += 1
+        }
+        return 0
     }
 
     /// True when every condition holds for `e`.
     public func matches(_ e: Event) -> Bool {
-        for (field, c, few) in fast {
-            if let few {
-                guard let v = field.text(e), few.contains(v) else { return false }
-            } else if !Self.holds(c, field, e) {
-                return false
+        for f in fast {
+            switch f {
+            case .component(let m): if m & Self.bit(e.component) == 0 { return false }
+            case .kind(let m): if m & Self.bit(e.kind) == 0 { return false }
+            case .format(let m): if m & Self.bit(e.format) == 0 { return false }
+            case .level(let m): if m & Self.bit(e.level) == 0 { return false }
+            case .jobAction(let m): if m & Self.bit(e.jobAction) == 0 { return false }
+            case .few(let field, let values):
+                guard let v = field.text(e), values.contains(v) else { return false }
+            case .other(let field, let c):
+                if !Self.holds(c, field, e) { return false }
             }
         }
         return true
