@@ -1,53 +1,126 @@
 /// Reads nginx access lines of one compiled `log_format` into events.
-public final class NginxAccessParser: Sendable {
+public final class NginxAccessParser: @unchecked Sendable {
     // A class: the line parser holds several and calls them per line, and a struct copy would
-    // retain the compiled format each time.
+    // retain the compiled format each time. Immutable after init (hence Sendable).
+
     /// The format this parser reads.
     public let format: NginxLogFormat
     /// True for gorilla/Go access lines, whose quoted values escape `"` as `\"`.
     let backslashQuotes: Bool
 
+    /// One segment of the format as plain data: the per-line loop reads no arrays of enums with
+    /// payloads (each `case .literal(let bytes)` retained and released an array).
+    private struct Step {
+        /// Literal: its bytes in `literals`; variable: -1.
+        var literal: Int32 = -1
+        var literalCount: Int32 = 0
+        /// Variable: its index in `variables`.
+        var variable: Int32 = -1
+        /// The literal that follows a variable (-1: the variable runs to the end of the line).
+        var next: Int32 = -1
+        var nextCount: Int32 = 0
+        var spaceFree = false
+        var isList = false
+        var isTimeLocal = false
+    }
+    private let steps: UnsafeMutableBufferPointer<Step>
+    private let literals: UnsafeMutableBufferPointer<UInt8>
+    private let variables: UnsafeMutableBufferPointer<NginxVariable>
+
     /// A parser for `format`.
     public init(format: NginxLogFormat, backslashQuotes: Bool = false) {
         self.format = format
         self.backslashQuotes = backslashQuotes
+        let segs = format.segments
+        var lits: [UInt8] = []
+        var vars: [NginxVariable] = []
+        var plan: [Step] = []
+        var litAt: [Int32] = []
+        for seg in segs {
+            if case .literal(let l) = seg {
+                litAt.append(Int32(lits.count))
+                lits += l
+            } else {
+                litAt.append(-1)
+            }
+        }
+        for (k, seg) in segs.enumerated() {
+            var st = Step()
+            switch seg {
+            case .literal(let l):
+                st.literal = litAt[k]
+                st.literalCount = Int32(l.count)
+            case .variable(let v):
+                st.variable = Int32(vars.count)
+                vars.append(v)
+                if k + 1 < segs.count, case .literal(let next) = segs[k + 1] {
+                    st.next = litAt[k + 1]
+                    st.nextCount = Int32(next.count)
+                }
+                st.spaceFree = format.spaceFree[k]
+                st.isList = v.isList
+                if case .timeLocal = v { st.isTimeLocal = true }
+            }
+            plan.append(st)
+        }
+        steps = .allocate(capacity: plan.count)
+        _ = steps.initialize(from: plan)
+        literals = .allocate(capacity: max(1, lits.count))
+        _ = literals.initialize(from: lits)
+        variables = .allocate(capacity: max(1, vars.count))
+        _ = variables.initialize(from: vars)
+    }
+
+    deinit {
+        steps.deallocate()
+        literals.deallocate()
+        variables.deinitialize().deallocate()
     }
 
     /// Parses `b[r]` into `e`; false when the line does not have this format's shape.
     public func parse(_ b: LineBytes, _ r: Range<Int>, into e: inout Event, interner: inout StringInterner) -> Bool {
         var i = r.lowerBound
         let end = r.upperBound
-        let segs = format.segments
         // One scan for `\` per line: most lines have none, and then no field needs decoding.
         let esc = b.find(ASCII.backslash, from: r.lowerBound, to: r.upperBound) != nil
-        var k = 0
-        while k < segs.count {
-            switch segs[k] {
-            case .literal(let lit):
-                guard b.matches(lit, at: i), i + lit.count <= end else { return false }
-                i += lit.count
-            case .variable(let v):
-                // Where does the value end? At the next literal, or the end of the line.
-                var valueEnd = end
-                if k + 1 < segs.count, case .literal(let next) = segs[k + 1] {
-                    guard let stop = findStop(b, v, from: i, end: end, next: next) else { return false }
-                    valueEnd = stop
-                }
-                if format.spaceFree[k], b.find(ASCII.space, from: i, to: valueEnd) != nil { return false }
-                guard assign(v, b, i..<valueEnd, esc, into: &e, interner: &interner) else { return false }
-                i = valueEnd
+        for st in steps {
+            if st.literal >= 0 {
+                let n = Int(st.literalCount)
+                guard i + n <= end, same(b, i, Int(st.literal), n) else { return false }
+                i += n
+                continue
             }
-            k += 1
+            var valueEnd = end
+            if st.next >= 0 {
+                guard let stop = findStop(b, st, from: i, end: end) else { return false }
+                valueEnd = stop
+            }
+            if st.spaceFree, b.find(ASCII.space, from: i, to: valueEnd) != nil { return false }
+            guard assign(variables[Int(st.variable)], b, i..<valueEnd, esc, into: &e, interner: &interner) else { return false }
+            i = valueEnd
         }
         guard i == end else { return false }
         e.format = .nginxAccess
         return true
     }
 
+    /// True when the `n` bytes at `at` equal the literal bytes at `lit`.
     @inline(__always)
-    private func findStop(_ b: LineBytes, _ v: NginxVariable, from: Int, end: Int, next: [UInt8]) -> Int? {
-        let first = next[0]
-        if v.isList {
+    private func same(_ b: LineBytes, _ at: Int, _ lit: Int, _ n: Int) -> Bool {
+        guard at >= 0, at + n <= b.count else { return false }
+        var k = 0
+        while k < n {
+            if b[at + k] != literals[lit + k] { return false }
+            k += 1
+        }
+        return true
+    }
+
+    @inline(__always)
+    private func findStop(_ b: LineBytes, _ st: Step, from: Int, end: Int) -> Int? {
+        let next = Int(st.next), n = Int(st.nextCount)
+        let first = literals[next]
+        if st.isList {
             // `0.1, 0.2`, `0.1 : 0.2`, `-`: consume list items, then the literal must follow.
             var i = from
             while true {
@@ -56,22 +129,22 @@ public final class NginxAccessParser: Sendable {
                 if i + 2 < end, b[i] == ASCII.space, b[i + 1] == ASCII.colon, b[i + 2] == ASCII.space { i += 3; continue }
                 break
             }
-            return b.matches(next, at: i) ? i : nil
+            return same(b, i, next, n) ? i : nil
         }
         if backslashQuotes, first == ASCII.quote {
             var i = from
             while i < end {
                 let c = b[i]
                 if c == ASCII.backslash { i += 2; continue }
-                if c == ASCII.quote, b.matches(next, at: i) { return i }
+                if c == ASCII.quote, same(b, i, next, n) { return i }
                 i += 1
             }
             return nil
         }
-        if case .timeLocal = v, from + 26 <= end, b.matches(next, at: from + 26) { return from + 26 }
+        if st.isTimeLocal, from + 26 <= end, same(b, from + 26, next, n) { return from + 26 }
         var i = from
         while let j = b.find(first, from: i, to: end) {
-            if next.count == 1 || b.matches(next, at: j) {
+            if n == 1 || same(b, j, next, n) {
                 // A value is followed by the format's literal; for the last quote before the end
                 // this is the only choice, elsewhere the first match is the one nginx wrote.
                 return j
