@@ -25,6 +25,9 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Report format: text or json.")
     var format: String = "text"
 
+    @Flag(help: "Read, parse and correlate on one thread (by default each source is parsed on a thread of its own while the main thread correlates).")
+    var singleThread = false
+
     @Option(help: ArgumentHelp("Also write one NDJSON alert per finding to FILE (- for stdout).", valueName: "FILE"))
     var alerts: String?
 
@@ -70,6 +73,7 @@ struct AnalyzeCommand: ParsableCommand {
         base.primary = primary ?? input.sites.first.flatMap { $0.split(separator: "=").first.map(String.init) }
         for c in clockOffset { let (s, v) = try Self.offset(c); base.clockOffsets[s] = v }
         base.allowedLatenessSecs = allowedLateness
+        base.prefetch = !singleThread
         let setup = AnalyzeSetup(rules: rulesFile, specs: try input.specs(), options: base, maxLagSecs: maxLag)
         guard !setup.specs.isEmpty else { throw ValidationError("no input: give PATH arguments, --site SITE=PATH, or inputs: in the rules file") }
         if let state {

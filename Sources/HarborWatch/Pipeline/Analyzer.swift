@@ -14,6 +14,8 @@ public struct AnalyzeOptions: Sendable {
     public var userRules: [UserRule] = []
     /// Parse options of particular sites.
     public var siteParse: [String: ParseOptions] = [:]
+    /// Read and parse the sources on threads of their own while the engine runs (batch only).
+    public var prefetch = true
 
     /// Defaults.
     public init() {}
@@ -85,6 +87,9 @@ public enum Analyzer {
         run.siteOptions = options.siteParse
         let runners = run.runners()
         let cursors = runners.map { $0.cursor() }
+        // Sources are read and parsed on threads of their own, a few chunks ahead, while this
+        // thread merges and correlates (the same events in the same order; a bounded number of threads).
+        if options.prefetch { for c in cursors.prefix(32) { c.startPrefetch() } }
         let offsets = sources.map { Int64((options.clockOffsets[$0.site] ?? 0) * 1e9) }
         let merger = EventMerger(cursors: cursors, allowedLatenessNanos: nanos(options.allowedLatenessSecs), offsets: offsets)
         var sites: [String] = []

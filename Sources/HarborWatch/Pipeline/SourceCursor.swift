@@ -3,8 +3,12 @@
 /// Reads a chunk, frames its lines, parses each into a small buffer of events, and hands them out.
 /// Continuation lines are joined to the record before them, `message repeated N times` gives N
 /// events, and every outcome is counted in `stats`. A bad line never stops the source.
-public final class SourceCursor {
-    /// What was read so far.
+public final class SourceCursor: @unchecked Sendable {
+    // `@unchecked Sendable`: with `startPrefetch()`, the reading state (processor, reader, framer)
+    // belongs to the prefetch thread until it has handed over its last batch; batches cross only
+    // through `queue`, under its monitor. `stats` is read by the consumer after the end.
+
+    /// What was read so far (when prefetching: final once `next()` has returned nil).
     public var stats: SourceStats { processor.stats }
 
     private let source: ResolvedSource
@@ -31,12 +35,49 @@ public final class SourceCursor {
         buffer.reserveCapacity(1024)
     }
 
+    /// Batches parsed ahead on another thread (nil: parsed here, on demand).
+    private var queue: BatchQueue?
+
+    /// Reads and parses this source on a thread of its own from now on, up to `depth` chunks ahead
+    /// of the consumer: `analyze` keeps one core on correlation while others parse. Events and
+    /// their order are the same either way. False when no thread could be started.
+    @discardableResult
+    public func startPrefetch(depth: Int = 3) -> Bool {
+        guard queue == nil, !finished else { return false }
+        queue = BatchQueue(depth: depth)
+        guard startDetachedThread({ self.produce() }) else {
+            queue = nil
+            return false
+        }
+        return true
+    }
+
+    /// The prefetch thread: parse chunk after chunk into batches until the source ends.
+    private func produce() {
+        guard let q = queue else { return }
+        while true {
+            var batch: [Event] = []
+            batch.reserveCapacity(512)
+            while batch.isEmpty && !finished { refill(into: &batch) }
+            let last = finished
+            if !q.put(batch, last: last) || last { return }
+        }
+    }
+
     /// The next event, or nil when the source is exhausted.
     @inline(__always)
     public func next() -> Event? {
         while position >= buffer.count {
+            if let q = queue {
+                guard let batch = q.take() else { return nil }
+                buffer = batch
+                position = 0
+                continue
+            }
             if finished { return nil }
-            refill()
+            buffer.removeAll(keepingCapacity: true)
+            position = 0
+            refill(into: &buffer)
         }
         // Move the event out (no reference counting), leaving an empty one behind.
         var out = Event()
@@ -45,27 +86,26 @@ public final class SourceCursor {
         return out
     }
 
-    private func refill() {
-        buffer.removeAll(keepingCapacity: true)
-        position = 0
+    /// Reads the next chunk (or opens the next file) and appends its events to `out`.
+    private func refill(into out: inout [Event]) {
         if let r = reader, let chunk = r.next() {
-            framer.feed(chunk) { line, flags in self.processor.handle(line, flags, into: &self.buffer) }
+            framer.feed(chunk) { line, flags in self.processor.handle(line, flags, into: &out) }
             return
         }
         if let r = reader {  // end of a file
-            framer.finish { line, flags in self.processor.handle(line, flags, into: &self.buffer) }
-            processor.flush(into: &buffer)
+            framer.finish { line, flags in self.processor.handle(line, flags, into: &out) }
+            processor.flush(into: &out)
             processor.stats.warnings += r.warnings
             reader = nil
         }
-        openNextFile()
+        openNextFile(into: &out)
     }
 
-    private func openNextFile() {
+    private func openNextFile(into out: inout [Event]) {
         while true {
             fileIndex += 1
             guard fileIndex < source.files.count else {
-                processor.flush(into: &buffer)
+                processor.flush(into: &out)
                 processor.finishStats()
                 finished = true
                 return
@@ -88,5 +128,56 @@ public final class SourceCursor {
             processor.stats.files.append(file)
             return
         }
+    }
+}
+
+/// A bounded hand-over of event batches from one producer thread to one consumer.
+final class BatchQueue: @unchecked Sendable {
+    // `@unchecked Sendable`: every field is touched only under `monitor`.
+    private let monitor = Monitor()
+    private var batches: [[Event]] = []
+    private var head = 0
+    private var ended = false
+    private var abandoned = false
+    private let depth: Int
+
+    init(depth: Int) { self.depth = max(1, depth) }
+
+    /// Hands over a batch (`last`: the source ends with it); waits while `depth` batches are waiting.
+    /// False when the consumer has gone.
+    func put(_ batch: [Event], last: Bool) -> Bool {
+        monitor.lock()
+        defer { monitor.unlock() }
+        while batches.count - head >= depth && !abandoned { monitor.wait() }
+        if abandoned { return false }
+        if !batch.isEmpty { batches.append(batch) }
+        if last { ended = true }
+        monitor.broadcast()
+        return true
+    }
+
+    /// The next batch, or nil once the source has ended and every batch was taken.
+    func take() -> [Event]? {
+        monitor.lock()
+        defer { monitor.unlock() }
+        while head == batches.count && !ended { monitor.wait() }
+        guard head < batches.count else { return nil }
+        var out: [Event] = []
+        swap(&out, &batches[head])
+        head += 1
+        if head > 16 && head * 2 > batches.count {
+            batches.removeFirst(head)
+            head = 0
+        }
+        monitor.broadcast()
+        return out
+    }
+
+    /// The consumer stops reading: the producer ends at its next hand-over.
+    func abandon() {
+        monitor.lock()
+        abandoned = true
+        monitor.broadcast()
+        monitor.unlock()
     }
 }
