@@ -213,6 +213,7 @@ cat_twosite	fast	twosite	cat twosite/hub-1/*.log twosite/hub-2/*.log > /dev/null
 zcat_twosite	fast	twosite	zcat twosite-gz/hub-1/*.gz twosite-gz/hub-2/*.gz > /dev/null
 hw_parse_twosite	fast	twosite	@HW@ parse --count twosite
 hw_analyze	slow	twosite	@HW@ analyze --format json twosite > results/hw_analyze.report.json
+hw_analyze_1t	slow	twosite	@HW@ analyze --single-thread --format json twosite > results/hw_analyze_1t.report.json
 hw_analyze_gz	slow	twosite	@HW@ analyze --format json twosite-gz > results/hw_analyze_gz.report.json
 awk_401	fast	access	awk '$9==401{c++}END{print c}' access.log
 python_re	slow	access	@PY@ py_re_parse.py access.log

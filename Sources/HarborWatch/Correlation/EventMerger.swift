@@ -66,7 +66,11 @@ public final class EventMerger {
     }
 }
 
-/// A small min-heap of one source's events by (time, arrival); events are moved, never copied.
+/// One source's events ordered by (time, arrival); events are moved, never copied.
+///
+/// A source is nearly sorted, so an event no older than the one before it goes to a FIFO (sorted
+/// by construction, O(1)); only an event older than that goes to a min-heap. The least of the two
+/// heads comes out first.
 struct ReorderBuffer {
     private struct Key: Comparable {
         var time: Int64, seq: Int, slot: Int
@@ -75,16 +79,37 @@ struct ReorderBuffer {
     private var heap = MinHeap<Key>()
     private var slots: [Event?] = []
     private var free: [Int] = []
+    /// In-order arrivals: (time, seq, event), from `fifoHead` on.
+    private var fifo: [(time: Int64, seq: Int, event: Event?)] = []
+    private var fifoHead = 0
     var maxTime: Int64 = .min
     var released: Int64 = .min
     var headInHeap = false
 
-    var minTime: Int64? { heap.first?.time }
-    var minSeq: Int { heap.first?.seq ?? 0 }
+    private var fifoFirst: (time: Int64, seq: Int)? {
+        fifoHead < fifo.count ? (fifo[fifoHead].time, fifo[fifoHead].seq) : nil
+    }
+
+    /// The (time, seq) that comes out next.
+    private var first: (time: Int64, seq: Int)? {
+        switch (fifoFirst, heap.first) {
+        case (nil, nil): return nil
+        case (let f?, nil): return f
+        case (nil, let h?): return (h.time, h.seq)
+        case (let f?, let h?): return (f.time, f.seq) < (h.time, h.seq) ? f : (h.time, h.seq)
+        }
+    }
+
+    var minTime: Int64? { first?.time }
+    var minSeq: Int { first?.seq ?? 0 }
 
     mutating func insert(_ e: consuming Event, seq: Int) {
-        if e.time > maxTime { maxTime = e.time }
         let t = e.time
+        if t >= maxTime {  // in order (seq grows with arrival): the FIFO stays sorted
+            maxTime = t
+            fifo.append((t, seq, e))
+            return
+        }
         var slot: Int
         if let f = free.popLast() {
             slot = f
@@ -97,11 +122,30 @@ struct ReorderBuffer {
     }
 
     mutating func popFirst() -> Event {
-        let top = heap.pop()!
-        if top.time > released { released = top.time }
+        let fromFifo: Bool
+        if let f = fifoFirst, let h = heap.first {
+            fromFifo = (f.time, f.seq) < (h.time, h.seq)
+        } else {
+            fromFifo = fifoFirst != nil
+        }
         var out: Event? = nil
-        swap(&out, &slots[top.slot])
-        free.append(top.slot)
+        if fromFifo {
+            if fifo[fifoHead].time > released { released = fifo[fifoHead].time }
+            swap(&out, &fifo[fifoHead].event)
+            fifoHead += 1
+            if fifoHead == fifo.count {
+                fifo.removeAll(keepingCapacity: true)
+                fifoHead = 0
+            } else if fifoHead >= 4096 && fifoHead * 2 >= fifo.count {
+                fifo.removeFirst(fifoHead)
+                fifoHead = 0
+            }
+        } else {
+            let top = heap.pop()!
+            if top.time > released { released = top.time }
+            swap(&out, &slots[top.slot])
+            free.append(top.slot)
+        }
         return out!
     }
 }

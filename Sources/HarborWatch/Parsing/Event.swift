@@ -97,8 +97,8 @@ public struct Event: Sendable, Equatable {
     }
     /// Upstream address (nginx `$upstream_addr`).
     public var upstreamAddr: String? {
-        @inline(__always) get { s.upstreamAddr }
-        @inline(__always) set { writable().upstreamAddr = newValue }
+        @inline(__always) get { s.extra?.upstreamAddr }
+        @inline(__always) set { writable().extraBox().upstreamAddr = newValue }
     }
     /// User agent, with nginx and logfmt escapes decoded.
     public var userAgent: String? {
@@ -107,8 +107,8 @@ public struct Event: Sendable, Equatable {
     }
     /// Referer, when not empty or `-`.
     public var referer: String? {
-        @inline(__always) get { s.referer }
-        @inline(__always) set { writable().referer = newValue }
+        @inline(__always) get { s.extra?.referer }
+        @inline(__always) set { writable().extraBox().referer = newValue }
     }
     /// Host header (nginx `$host`, registry `http.request.host`).
     public var host: String? {
@@ -144,23 +144,23 @@ public struct Event: Sendable, Equatable {
     }
     /// `digest=` of an upload's final PUT, decoded (`sha256:…`).
     public var uploadDigest: String? {
-        @inline(__always) get { s.uploadDigest }
-        @inline(__always) set { writable().uploadDigest = newValue }
+        @inline(__always) get { s.extra?.uploadDigest }
+        @inline(__always) set { writable().extraBox().uploadDigest = newValue }
     }
     /// `mount=` digest of a cross-repository mount.
     public var mountDigest: String? {
-        @inline(__always) get { s.mountDigest }
-        @inline(__always) set { writable().mountDigest = newValue }
+        @inline(__always) get { s.extra?.mountDigest }
+        @inline(__always) set { writable().extraBox().mountDigest = newValue }
     }
     /// `from=` repository of a cross-repository mount.
     public var mountFrom: String? {
-        @inline(__always) get { s.mountFrom }
-        @inline(__always) set { writable().mountFrom = newValue }
+        @inline(__always) get { s.extra?.mountFrom }
+        @inline(__always) set { writable().extraBox().mountFrom = newValue }
     }
     /// Path prefix before `/v2/` (`/registry` when a proxy adds one), else nil.
     public var pathPrefix: String? {
-        @inline(__always) get { s.pathPrefix }
-        @inline(__always) set { writable().pathPrefix = newValue }
+        @inline(__always) get { s.extra?.pathPrefix }
+        @inline(__always) set { writable().extraBox().pathPrefix = newValue }
     }
 
     // MARK: Application lines
@@ -176,8 +176,8 @@ public struct Event: Sendable, Equatable {
     }
     /// Source file:line of the Harbor text format (`/core/main.go:154`).
     public var caller: String? {
-        @inline(__always) get { s.caller }
-        @inline(__always) set { writable().caller = newValue }
+        @inline(__always) get { s.extra?.caller }
+        @inline(__always) set { writable().extraBox().caller = newValue }
     }
     /// Registry error code (`manifest unknown`, `blob unknown`, `UNAUTHORIZED` …).
     public var errorCode: String? {
@@ -186,8 +186,8 @@ public struct Event: Sendable, Equatable {
     }
     /// Registry error detail.
     public var errorDetail: String? {
-        @inline(__always) get { s.errorDetail }
-        @inline(__always) set { writable().errorDetail = newValue }
+        @inline(__always) get { s.extra?.errorDetail }
+        @inline(__always) set { writable().extraBox().errorDetail = newValue }
     }
     /// Other fields: unknown nginx variables, Harbor text `[k="v"]` fields, `auth.user.name` ….
     public var fields: EventFields {
@@ -199,28 +199,28 @@ public struct Event: Sendable, Equatable {
     // MARK: jobservice
     /// jobservice job id (24 hex).
     public var jobId: String? {
-        @inline(__always) get { s.jobId }
-        @inline(__always) set { writable().jobId = newValue }
+        @inline(__always) get { s.extra?.jobId }
+        @inline(__always) set { writable().extraBox().jobId = newValue }
     }
     /// Job name (`REPLICATION`).
     public var jobName: String? {
-        @inline(__always) get { s.jobName }
-        @inline(__always) set { writable().jobName = newValue }
+        @inline(__always) get { s.extra?.jobName }
+        @inline(__always) set { writable().extraBox().jobName = newValue }
     }
     /// What a jobservice line says happened.
     public var jobAction: JobAction {
-        @inline(__always) get { s.jobAction }
-        @inline(__always) set { writable().jobAction = newValue }
+        @inline(__always) get { s.extra?.jobAction ?? JobAction.none }
+        @inline(__always) set { writable().extraBox().jobAction = newValue }
     }
     /// Source artifact of a replication step (`library/nginx:1.25`).
     public var sourceArtifact: String? {
-        @inline(__always) get { s.sourceArtifact }
-        @inline(__always) set { writable().sourceArtifact = newValue }
+        @inline(__always) get { s.extra?.sourceArtifact }
+        @inline(__always) set { writable().extraBox().sourceArtifact = newValue }
     }
     /// Destination artifact of a replication step.
     public var destinationArtifact: String? {
-        @inline(__always) get { s.destinationArtifact }
-        @inline(__always) set { writable().destinationArtifact = newValue }
+        @inline(__always) get { s.extra?.destinationArtifact }
+        @inline(__always) set { writable().extraBox().destinationArtifact = newValue }
     }
 
     // MARK: Set by the analysis engine
@@ -282,34 +282,33 @@ final class EventStorage: @unchecked Sendable {
     @usableFromInline var bytes: Int64 = -1
     @usableFromInline var requestTime: Double? = nil
     @usableFromInline var upstreamTime: Double? = nil
-    @usableFromInline var upstreamAddr: String? = nil
     @usableFromInline var userAgent: String? = nil
-    @usableFromInline var referer: String? = nil
     @usableFromInline var host: String? = nil
     @usableFromInline var requestId: String? = nil
     @usableFromInline var kind: RequestKind = .none
     @usableFromInline var repository: String? = nil
     @usableFromInline var reference: String? = nil
     @usableFromInline var uploadId: String? = nil
-    @usableFromInline var uploadDigest: String? = nil
-    @usableFromInline var mountDigest: String? = nil
-    @usableFromInline var mountFrom: String? = nil
-    @usableFromInline var pathPrefix: String? = nil
     @usableFromInline var level: LogLevel = .none
     @usableFromInline var message: String? = nil
-    @usableFromInline var caller: String? = nil
     @usableFromInline var errorCode: String? = nil
-    @usableFromInline var errorDetail: String? = nil
     @usableFromInline var fields: EventFields = EventFields()
-    @usableFromInline var jobId: String? = nil
-    @usableFromInline var jobName: String? = nil
-    @usableFromInline var jobAction: JobAction = .none
-    @usableFromInline var sourceArtifact: String? = nil
-    @usableFromInline var destinationArtifact: String? = nil
     @usableFromInline var isFrontLine: Bool = false
     @usableFromInline var clientKey: UInt64 = 0
 
+    /// The fields few lines set (jobservice steps, mounts, upstreams, …): a box of their own, so
+    /// that an event without them is smaller to make, copy and free.
+    @usableFromInline var extra: EventExtra?
+
     @usableFromInline init() {}
+
+    /// `extra`, made when first needed.
+    @usableFromInline func extraBox() -> EventExtra {
+        if let x = extra { return x }
+        let x = EventExtra()
+        extra = x
+        return x
+    }
 
     @usableFromInline func copy() -> EventStorage {
         let c = EventStorage()
@@ -330,32 +329,20 @@ final class EventStorage: @unchecked Sendable {
         c.bytes = bytes
         c.requestTime = requestTime
         c.upstreamTime = upstreamTime
-        c.upstreamAddr = upstreamAddr
         c.userAgent = userAgent
-        c.referer = referer
         c.host = host
         c.requestId = requestId
         c.kind = kind
         c.repository = repository
         c.reference = reference
         c.uploadId = uploadId
-        c.uploadDigest = uploadDigest
-        c.mountDigest = mountDigest
-        c.mountFrom = mountFrom
-        c.pathPrefix = pathPrefix
         c.level = level
         c.message = message
-        c.caller = caller
         c.errorCode = errorCode
-        c.errorDetail = errorDetail
         c.fields = fields
-        c.jobId = jobId
-        c.jobName = jobName
-        c.jobAction = jobAction
-        c.sourceArtifact = sourceArtifact
-        c.destinationArtifact = destinationArtifact
         c.isFrontLine = isFrontLine
         c.clientKey = clientKey
+        c.extra = extra?.copy()
         return c
     }
 
@@ -377,30 +364,30 @@ final class EventStorage: @unchecked Sendable {
             && bytes == o.bytes
             && requestTime == o.requestTime
             && upstreamTime == o.upstreamTime
-            && upstreamAddr == o.upstreamAddr
+            && (extra?.upstreamAddr) == (o.extra?.upstreamAddr)
             && userAgent == o.userAgent
-            && referer == o.referer
+            && (extra?.referer) == (o.extra?.referer)
             && host == o.host
             && requestId == o.requestId
             && kind == o.kind
             && repository == o.repository
             && reference == o.reference
             && uploadId == o.uploadId
-            && uploadDigest == o.uploadDigest
-            && mountDigest == o.mountDigest
-            && mountFrom == o.mountFrom
-            && pathPrefix == o.pathPrefix
+            && (extra?.uploadDigest) == (o.extra?.uploadDigest)
+            && (extra?.mountDigest) == (o.extra?.mountDigest)
+            && (extra?.mountFrom) == (o.extra?.mountFrom)
+            && (extra?.pathPrefix) == (o.extra?.pathPrefix)
             && level == o.level
             && message == o.message
-            && caller == o.caller
+            && (extra?.caller) == (o.extra?.caller)
             && errorCode == o.errorCode
-            && errorDetail == o.errorDetail
+            && (extra?.errorDetail) == (o.extra?.errorDetail)
             && fields == o.fields
-            && jobId == o.jobId
-            && jobName == o.jobName
-            && jobAction == o.jobAction
-            && sourceArtifact == o.sourceArtifact
-            && destinationArtifact == o.destinationArtifact
+            && (extra?.jobId) == (o.extra?.jobId)
+            && (extra?.jobName) == (o.extra?.jobName)
+            && (extra?.jobAction ?? JobAction.none) == (o.extra?.jobAction ?? JobAction.none)
+            && (extra?.sourceArtifact) == (o.extra?.sourceArtifact)
+            && (extra?.destinationArtifact) == (o.extra?.destinationArtifact)
             && isFrontLine == o.isFrontLine
             && clientKey == o.clientKey
     }
@@ -446,4 +433,40 @@ public enum JobAction: String, Sendable, CaseIterable, Codable {
     case pushingManifest = "pushing_manifest", manifestPushed = "manifest_pushed"
     case copyCompleted = "copy_completed", copyFailed = "copy_failed", jobFailed = "job_failed"
     case deleted, jobStopped = "job_stopped"
+}
+
+/// The rarely set fields of an `EventStorage`, owned by exactly one storage (copied with it).
+@usableFromInline
+final class EventExtra: @unchecked Sendable {
+    var upstreamAddr: String? = nil
+    var referer: String? = nil
+    var uploadDigest: String? = nil
+    var mountDigest: String? = nil
+    var mountFrom: String? = nil
+    var pathPrefix: String? = nil
+    var caller: String? = nil
+    var errorDetail: String? = nil
+    var jobId: String? = nil
+    var jobName: String? = nil
+    var jobAction: JobAction = .none
+    var sourceArtifact: String? = nil
+    var destinationArtifact: String? = nil
+
+    func copy() -> EventExtra {
+        let c = EventExtra()
+        c.upstreamAddr = upstreamAddr
+        c.referer = referer
+        c.uploadDigest = uploadDigest
+        c.mountDigest = mountDigest
+        c.mountFrom = mountFrom
+        c.pathPrefix = pathPrefix
+        c.caller = caller
+        c.errorDetail = errorDetail
+        c.jobId = jobId
+        c.jobName = jobName
+        c.jobAction = jobAction
+        c.sourceArtifact = sourceArtifact
+        c.destinationArtifact = destinationArtifact
+        return c
+    }
 }
