@@ -76,13 +76,15 @@ final class RecentLines {
     init(keepNanos: Int64) { keep = keepNanos }
 
     func add(_ e: Event) {
-        var list = lines[e.site, default: []]
+        Self.add(e, to: &lines[e.site, default: []], keep: keep)  // in place: a copy of the list per line was O(n)
+    }
+
+    private static func add(_ e: Event, to list: inout [Event], keep: Int64) {
         list.append(e)
         if list.count > 256 || (list.first.map { e.time - $0.time > keep } ?? false) {
             list.removeAll { e.time - $0.time > keep }
             if list.count > 256 { list.removeFirst(list.count - 256) }
         }
-        lines[e.site] = list
     }
 
     /// Lines of `site` within `window` of `time` that pass `match`.

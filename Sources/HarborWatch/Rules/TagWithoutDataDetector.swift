@@ -20,7 +20,6 @@ public final class TagWithoutDataDetector: Detector {
     private var lists: [UInt64: (time: Int64, event: Event)] = [:]
     private var open: [String: Incident] = [:]
     private var closed: [Incident] = []
-    private var sweepCounter = 0
 
     init(settings: DetectorSettings) { self.settings = settings }
 
@@ -63,13 +62,17 @@ public final class TagWithoutDataDetector: Detector {
         return h.value
     }
 
+    /// Drops the tags/list requests older than the window, once per window of event time (they
+    /// hold whole events; counting 10,000 calls between sweeps kept up to 10,000 of them).
     private func sweep(_ ctx: AnalysisContext) {
-        sweepCounter += 1
-        guard sweepCounter >= 10_000 else { return }
-        sweepCounter = 0
-        let horizon = ctx.now - nanos(settings.tagWindowSecs)
-        lists = lists.filter { $0.value.time >= horizon }
+        let window = nanos(settings.tagWindowSecs)
+        guard ctx.now - lastSweep >= window else { return }
+        lastSweep = ctx.now
+        let horizon = ctx.now - window
+        let old = lists.compactMap { $0.value.time < horizon ? $0.key : nil }
+        for k in old { lists.removeValue(forKey: k) }
     }
+    private var lastSweep: Int64 = 0
 
     public func finish(_ ctx: AnalysisContext) -> [Finding] {
         (closed + open.values).sorted { ($0.first, $0.site, $0.repository) < ($1.first, $1.site, $1.repository) }.map { inc in
