@@ -98,7 +98,10 @@ public struct Event: Sendable, Equatable {
     /// Upstream address (nginx `$upstream_addr`).
     public var upstreamAddr: String? {
         @inline(__always) get { s.extra?.upstreamAddr }
-        @inline(__always) set { writable().extraBox().upstreamAddr = newValue }
+        @inline(__always) set {
+            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            writable().extraBox().upstreamAddr = newValue
+        }
     }
     /// User agent, with nginx and logfmt escapes decoded.
     public var userAgent: String? {
@@ -108,7 +111,10 @@ public struct Event: Sendable, Equatable {
     /// Referer, when not empty or `-`.
     public var referer: String? {
         @inline(__always) get { s.extra?.referer }
-        @inline(__always) set { writable().extraBox().referer = newValue }
+        @inline(__always) set {
+            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            writable().extraBox().referer = newValue
+        }
     }
     /// Host header (nginx `$host`, registry `http.request.host`).
     public var host: String? {
@@ -145,22 +151,34 @@ public struct Event: Sendable, Equatable {
     /// `digest=` of an upload's final PUT, decoded (`sha256:…`).
     public var uploadDigest: String? {
         @inline(__always) get { s.extra?.uploadDigest }
-        @inline(__always) set { writable().extraBox().uploadDigest = newValue }
+        @inline(__always) set {
+            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            writable().extraBox().uploadDigest = newValue
+        }
     }
     /// `mount=` digest of a cross-repository mount.
     public var mountDigest: String? {
         @inline(__always) get { s.extra?.mountDigest }
-        @inline(__always) set { writable().extraBox().mountDigest = newValue }
+        @inline(__always) set {
+            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            writable().extraBox().mountDigest = newValue
+        }
     }
     /// `from=` repository of a cross-repository mount.
     public var mountFrom: String? {
         @inline(__always) get { s.extra?.mountFrom }
-        @inline(__always) set { writable().extraBox().mountFrom = newValue }
+        @inline(__always) set {
+            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            writable().extraBox().mountFrom = newValue
+        }
     }
     /// Path prefix before `/v2/` (`/registry` when a proxy adds one), else nil.
     public var pathPrefix: String? {
         @inline(__always) get { s.extra?.pathPrefix }
-        @inline(__always) set { writable().extraBox().pathPrefix = newValue }
+        @inline(__always) set {
+            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            writable().extraBox().pathPrefix = newValue
+        }
     }
 
     // MARK: Application lines
@@ -177,7 +195,10 @@ public struct Event: Sendable, Equatable {
     /// Source file:line of the Harbor text format (`/core/main.go:154`).
     public var caller: String? {
         @inline(__always) get { s.extra?.caller }
-        @inline(__always) set { writable().extraBox().caller = newValue }
+        @inline(__always) set {
+            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            writable().extraBox().caller = newValue
+        }
     }
     /// Registry error code (`manifest unknown`, `blob unknown`, `UNAUTHORIZED` …).
     public var errorCode: String? {
@@ -187,7 +208,10 @@ public struct Event: Sendable, Equatable {
     /// Registry error detail.
     public var errorDetail: String? {
         @inline(__always) get { s.extra?.errorDetail }
-        @inline(__always) set { writable().extraBox().errorDetail = newValue }
+        @inline(__always) set {
+            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            writable().extraBox().errorDetail = newValue
+        }
     }
     /// Other fields: unknown nginx variables, Harbor text `[k="v"]` fields, `auth.user.name` ….
     public var fields: EventFields {
@@ -200,27 +224,42 @@ public struct Event: Sendable, Equatable {
     /// jobservice job id (24 hex).
     public var jobId: String? {
         @inline(__always) get { s.extra?.jobId }
-        @inline(__always) set { writable().extraBox().jobId = newValue }
+        @inline(__always) set {
+            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            writable().extraBox().jobId = newValue
+        }
     }
     /// Job name (`REPLICATION`).
     public var jobName: String? {
         @inline(__always) get { s.extra?.jobName }
-        @inline(__always) set { writable().extraBox().jobName = newValue }
+        @inline(__always) set {
+            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            writable().extraBox().jobName = newValue
+        }
     }
     /// What a jobservice line says happened.
     public var jobAction: JobAction {
         @inline(__always) get { s.extra?.jobAction ?? JobAction.none }
-        @inline(__always) set { writable().extraBox().jobAction = newValue }
+        @inline(__always) set {
+            if newValue == JobAction.none, s.extra == nil { return }  // nothing to keep: no box
+            writable().extraBox().jobAction = newValue
+        }
     }
     /// Source artifact of a replication step (`library/nginx:1.25`).
     public var sourceArtifact: String? {
         @inline(__always) get { s.extra?.sourceArtifact }
-        @inline(__always) set { writable().extraBox().sourceArtifact = newValue }
+        @inline(__always) set {
+            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            writable().extraBox().sourceArtifact = newValue
+        }
     }
     /// Destination artifact of a replication step.
     public var destinationArtifact: String? {
         @inline(__always) get { s.extra?.destinationArtifact }
-        @inline(__always) set { writable().extraBox().destinationArtifact = newValue }
+        @inline(__always) set {
+            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            writable().extraBox().destinationArtifact = newValue
+        }
     }
 
     // MARK: Set by the analysis engine
