@@ -141,3 +141,21 @@ extension String {
         return utf8.starts(with: UnsafeBufferPointer(start: p.utf8Start, count: n))
     }
 }
+
+extension StringProtocol {
+    /// The first occurrence of the ASCII `needle`, found byte by byte: Foundation's `range(of:)`
+    /// goes through CFString and cost 7 µs on a core line.
+    func firstRange(ofASCII needle: StaticString) -> Range<Index>? {
+        let n = needle.utf8CodeUnitCount
+        let pattern = UnsafeBufferPointer(start: needle.utf8Start, count: n)
+        let found: Int?
+        if let offset = utf8.withContiguousStorageIfAvailable({ $0.find(pattern, from: 0, to: $0.count) }) {
+            found = offset
+        } else {  // not contiguous (bridged): copy the bytes first
+            found = Array(utf8).withUnsafeBufferPointer { $0.find(pattern, from: 0, to: $0.count) }
+        }
+        guard n > 0, let found else { return nil }
+        let lo = utf8.index(utf8.startIndex, offsetBy: found)
+        return lo..<utf8.index(lo, offsetBy: n)
+    }
+}

@@ -194,24 +194,31 @@ public enum CoreMessageParser {
     /// Fills `user`, `reference`, `errorCode`, `repository` from core's authentication, blob and audit lines.
     public static func interpret(_ e: inout Event) {
         guard let m = e.message else { return }
-        if let r = m.range(of: "failed to authenticate user:") {
-            e.user = String(m[r.upperBound...].prefix { $0 != "," })
+        if let r = m.firstRange(ofASCII: "failed to authenticate user:") {
+            e.user = Self.until(m.utf8[r.upperBound...], ASCII.comma)
             e.errorCode = "AUTHENTICATION_FAILED"
-        } else if let r = m.range(of: "failed to authenticate robot account: ") {
-            e.user = String(m[r.upperBound...].prefix { $0 != "," && $0 != " " })
+        } else if let r = m.firstRange(ofASCII: "failed to authenticate robot account: ") {
+            e.user = Self.until(m.utf8[r.upperBound...], ASCII.comma, ASCII.space)
             e.errorCode = "AUTHENTICATION_FAILED"
-        } else if m.hasPrefix("Login failed, locking ") {
-            e.user = String(m.dropFirst(22).prefix { $0 != "," })
+        } else if m.hasASCIIPrefix("Login failed, locking ") {
+            e.user = Self.until(m.utf8.dropFirst(22), ASCII.comma)
             e.errorCode = "LOGIN_FAILED"
-        } else if m.hasPrefix("artifact digest "), m.contains("already exist, skip to associate") {
-            e.reference = String(m.dropFirst(16).prefix { $0 != " " })
+        } else if m.hasASCIIPrefix("artifact digest "), m.firstRange(ofASCII: "already exist, skip to associate") != nil {
+            e.reference = Self.until(m.utf8.dropFirst(16), ASCII.space)
             e.fields["note"] = "artifact_exists"
-        } else if m.hasPrefix("action:") {
+        } else if m.hasASCIIPrefix("action:") {
             // audit: action:create, resource:library/nginx:1.25, operation_description:…
-            e.fields["action"] = String(m.dropFirst(7).prefix { $0 != "," })
-            if let r = m.range(of: "resource:") {
-                JobMessageParser.setArtifact(String(m[r.upperBound...].prefix { $0 != "," }), &e)
+            e.fields["action"] = Self.until(m.utf8.dropFirst(7), ASCII.comma)
+            if let r = m.firstRange(ofASCII: "resource:") {
+                JobMessageParser.setArtifact(Self.until(m.utf8[r.upperBound...], ASCII.comma), &e)
             }
         }
+    }
+
+    /// The bytes of `s` up to the first `stop` (or `stop2`), as a String: byte by byte, where
+    /// `prefix(while:)` on the String walked Characters.
+    private static func until(_ s: Substring.UTF8View, _ stop: UInt8, _ stop2: UInt8? = nil) -> String {
+        let end = s.firstIndex { $0 == stop || $0 == stop2 } ?? s.endIndex
+        return String(decoding: s[..<end], as: UTF8.self)
     }
 }
