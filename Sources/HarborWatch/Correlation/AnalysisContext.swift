@@ -38,29 +38,14 @@ public final class AnalysisContext {
             frontMask = Self.mask(front[site] ?? [.proxy, .nginx])
         }
         let component = e.component
-        if component == .registry { return frontMask & Self.bit(.registry) != 0 && e.format == .registryLogrus }
-        return frontMask & Self.bit(component) != 0 && e.format == .nginxAccess
+        if component == .registry { return frontMask & caseBit(Component.registry) != 0 && e.format == .registryLogrus }
+        return frontMask & caseBit(component) != 0 && e.format == .nginxAccess
     }
     private var frontSite = "\u{0}"
     /// The site's front components as bits (a Set lookup hashes; this is per event).
-    private var frontMask: UInt32 = 0
+    private var frontMask: UInt64 = 0
 
-    @inline(__always)
-    private static func bit(_ c: Component) -> UInt32 {
-        switch c {
-        case .proxy: 1
-        case .nginx: 2
-        case .core: 4
-        case .registry: 8
-        case .registryctl: 16
-        case .jobservice: 32
-        case .job: 64
-        case .portal: 128
-        case .unknown: 256
-        }
-    }
-
-    private static func mask(_ set: Set<Component>) -> UInt32 { set.reduce(0) { $0 | bit($1) } }
+    private static func mask(_ set: Set<Component>) -> UInt64 { set.reduce(0) { $0 | caseBit($1) } }
 
     /// FNV-1a of site, client and user agent.
     static func clientKey(_ e: Event) -> UInt64 {
@@ -117,23 +102,19 @@ public final class ArtifactBook {
     private var entries: [String: [UInt64: Entry]] = [:]
 
     /// FNV-1a 64 over the key's UTF-8, with a final mix (deterministic across runs and machines).
-    static func hash(_ key: String) -> UInt64 { mix(fnv(key, 0xcbf2_9ce4_8422_2325)) }
+    static func hash(_ key: String) -> UInt64 {
+        var h = FNV1a()
+        h.add(bytesOf: key)
+        return mix(h.value)
+    }
 
     /// `hash(repository + "@" + reference)` without building the String.
     static func hash(repository: String, reference: String) -> UInt64 {
-        var h = fnv(repository, 0xcbf2_9ce4_8422_2325)
-        h ^= 0x40  // "@"
-        h &*= 0x100_0000_01b3
-        return mix(fnv(reference, h))
-    }
-
-    private static func fnv(_ s: String, _ seed: UInt64) -> UInt64 {
-        var h = seed
-        for b in s.utf8 {
-            h ^= UInt64(b)
-            h &*= 0x100_0000_01b3
-        }
-        return h
+        var h = FNV1a()
+        h.add(bytesOf: repository)
+        h.add(byte: 0x40)  // "@"
+        h.add(bytesOf: reference)
+        return mix(h.value)
     }
 
     private static func mix(_ x: UInt64) -> UInt64 {
@@ -188,18 +169,13 @@ public final class ArtifactBook {
         sinceSweep = 0
         let horizon = now - retention
         for site in entries.keys {
-            // Removed in place: a filtered copy briefly held the dictionary twice.
-            let old = entries[site]!.compactMap { $0.value.lastSeen < horizon ? $0.key : nil }
-            for k in old { entries[site]!.removeValue(forKey: k) }
-            expired += old.count
+            expired += entries[site]!.removeAll { $0.value.lastSeen < horizon }
             let count = entries[site]!.count
             if count > cap {
                 // Keep the 90 % of the cap seen most recently.
                 let times = entries[site]!.values.map(\.lastSeen).sorted()
                 let cutoff = times[count - cap * 9 / 10]
-                let gone = entries[site]!.compactMap { $0.value.lastSeen < cutoff ? $0.key : nil }
-                for k in gone { entries[site]!.removeValue(forKey: k) }
-                evicted += gone.count
+                evicted += entries[site]!.removeAll { $0.value.lastSeen < cutoff }
             }
         }
     }
@@ -213,18 +189,48 @@ public final class ArtifactBook {
 struct FNV1a {
     private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
 
+    /// Adds `part` and a closing 0xFF.
     @inline(__always)
     mutating func add(_ part: String) {
+        add(bytesOf: part)
+        add(byte: 0xFF)
+    }
+
+    /// Adds the UTF-8 of `part` alone (for a key that has its own separators).
+    @inline(__always)
+    mutating func add(bytesOf part: String) {
         var s = part
         var h = value
         s.withUTF8 { for b in $0 { h ^= UInt64(b); h &*= 0x100_0000_01b3 } }
         value = h
-        add(byte: 0xFF)
     }
 
     @inline(__always)
     mutating func add(byte: UInt8) {
         value ^= UInt64(byte)
         value &*= 0x100_0000_01b3
+    }
+}
+
+/// The bit of `x`'s case among `T.allCases` (its declaration order): enum-valued fields tested
+/// against a set of cases with one AND, not a Set lookup (which hashes).
+@inline(__always)
+func caseBit<T: CaseIterable & Equatable>(_ x: T) -> UInt64 {
+    var k: UInt64 = 0
+    for c in T.allCases {
+        if c == x { return 1 << k }
+        k += 1
+    }
+    return 0
+}
+
+extension Dictionary {
+    /// Removes in place the entries that `shouldRemove` picks (a filtered copy would hold the
+    /// dictionary twice while it is made); returns how many.
+    @discardableResult
+    mutating func removeAll(where shouldRemove: (Element) -> Bool) -> Int {
+        let gone = compactMap { shouldRemove($0) ? $0.key : nil }
+        for k in gone { removeValue(forKey: k) }
+        return gone.count
     }
 }

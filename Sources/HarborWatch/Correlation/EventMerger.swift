@@ -86,18 +86,17 @@ struct ReorderBuffer {
     var released: Int64 = .min
     var headInHeap = false
 
-    private var fifoFirst: (time: Int64, seq: Int)? {
-        fifoHead < fifo.count ? (fifo[fifoHead].time, fifo[fifoHead].seq) : nil
+    /// True when the next event comes from the FIFO (its head is before the heap's).
+    private var nextFromFifo: Bool {
+        guard fifoHead < fifo.count else { return false }
+        guard let h = heap.first else { return true }
+        return (fifo[fifoHead].time, fifo[fifoHead].seq) < (h.time, h.seq)
     }
 
     /// The (time, seq) that comes out next.
     private var first: (time: Int64, seq: Int)? {
-        switch (fifoFirst, heap.first) {
-        case (nil, nil): return nil
-        case (let f?, nil): return f
-        case (nil, let h?): return (h.time, h.seq)
-        case (let f?, let h?): return (f.time, f.seq) < (h.time, h.seq) ? f : (h.time, h.seq)
-        }
+        if nextFromFifo { return (fifo[fifoHead].time, fifo[fifoHead].seq) }
+        return heap.first.map { ($0.time, $0.seq) }
     }
 
     var minTime: Int64? { first?.time }
@@ -122,14 +121,8 @@ struct ReorderBuffer {
     }
 
     mutating func popFirst() -> Event {
-        let fromFifo: Bool
-        if let f = fifoFirst, let h = heap.first {
-            fromFifo = (f.time, f.seq) < (h.time, h.seq)
-        } else {
-            fromFifo = fifoFirst != nil
-        }
         var out: Event? = nil
-        if fromFifo {
+        if nextFromFifo {
             if fifo[fifoHead].time > released { released = fifo[fifoHead].time }
             swap(&out, &fifo[fifoHead].event)
             fifoHead += 1

@@ -29,15 +29,8 @@ public final class RequestStitcher {
     }
 
     /// Per site.
-    public var counts: [String: Counts] {
-        var out: [String: Counts] = [:]
-        for (k, site) in siteNames.enumerated() { out[site] = siteCounts[k] }
-        return out
-    }
-    private var siteNames: [String] = []
-    private var siteCounts: [Counts] = []
-    private var lastSite = "\u{0}"
-    private var lastIndex = 0
+    public var counts: [String: Counts] { siteCounts.dictionary }
+    private var siteCounts = SiteSlots(Counts())
 
     /// Lines waiting for their partner, per 64-bit hash of site + join key, in arrival order.
     /// Changed in place: a copy of a list per line made long runs quadratic (a site whose registry
@@ -55,21 +48,6 @@ public final class RequestStitcher {
     /// A stitcher joining lines up to `tolerance` apart.
     public init(toleranceNanos: Int64 = 2_000_000_000) { tolerance = toleranceNanos }
 
-    /// The index of `site` in `siteCounts` (events come in runs of one site).
-    @inline(__always)
-    private func index(_ site: String) -> Int {
-        if site == lastSite { return lastIndex }
-        lastSite = site
-        if let k = siteNames.firstIndex(of: site) {
-            lastIndex = k
-        } else {
-            siteNames.append(site)
-            siteCounts.append(Counts())
-            lastIndex = siteNames.count - 1
-        }
-        return lastIndex
-    }
-
     /// Reads one event (in time order).
     func observe(_ e: Event, _ ctx: AnalysisContext) {
         let component = e.component
@@ -77,32 +55,32 @@ public final class RequestStitcher {
             ids[id] = e.time
         }
         if ctx.isFront(e), component != .registry {
-            let si = index(e.site)
-            if let id = e.requestId, ids[id] != nil { siteCounts[si].byRequestId += 1 }
+            let site = e.site
+            if let id = e.requestId, ids[id] != nil { siteCounts[site].byRequestId += 1 }
             let kind = e.kind
             guard kind == .manifest || kind == .blob || kind == .upload, e.status != 401 else { return }
             // Requests core may answer itself (DB misses) are expected only when a registry line shows up.
             let expected = reachesRegistry(e)
-            if expected { siteCounts[si].frontCandidates += 1 }
+            if expected { siteCounts[site].frontCandidates += 1 }
             var p = Pending(key: key(e), path: e.path ?? "", time: e.time)
             p.expected = expected
             if take(&registry, p, rewrites: kind == .manifest && e.isRead) != nil {
-                if !expected { siteCounts[si].frontCandidates += 1 }
-                siteCounts[si].frontJoined += 1
-                siteCounts[si].registryJoined += 1
+                if !expected { siteCounts[site].frontCandidates += 1 }
+                siteCounts[site].frontJoined += 1
+                siteCounts[site].registryJoined += 1
             } else {
                 append(&front, p)
             }
         } else if component == .registry, e.format == .registryLogrus, e.status != 0, e.method != nil {
             if let h = e.host, h.hasASCIIPrefix("registry:") || h.hasASCIIPrefix("core:") { return }
             if e.kind == .health || e.kind == .none { return }
-            let si = index(e.site)
-            siteCounts[si].registryCandidates += 1
+            let site = e.site
+            siteCounts[site].registryCandidates += 1
             let p = Pending(key: key(e), path: e.path ?? "", time: e.time)
             if let partner = take(&front, p, rewrites: e.kind == .manifest && e.isRead) {
-                if !partner.expected { siteCounts[si].frontCandidates += 1 }
-                siteCounts[si].frontJoined += 1
-                siteCounts[si].registryJoined += 1
+                if !partner.expected { siteCounts[site].frontCandidates += 1 }
+                siteCounts[site].frontJoined += 1
+                siteCounts[site].registryJoined += 1
             } else {
                 append(&registry, p)
             }
@@ -166,8 +144,7 @@ public final class RequestStitcher {
         }
         let after = side.buckets.values[slot].count
         side.count -= before - after
-        let emptied = after == 0
-        if emptied { side.buckets.remove(at: slot) }
+        if after == 0 { side.buckets.remove(at: slot) }
         return partner
     }
 }

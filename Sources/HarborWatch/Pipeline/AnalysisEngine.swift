@@ -12,9 +12,8 @@ public final class AnalysisEngine {
     let missing: SecondaryMissingDetector?
     let stitcher = RequestStitcher()
     let sessions = SessionTracker()
-    /// Totals per site, in the order the sites were first seen (a Dictionary hashed the site per event).
-    private var siteTotals: [(site: String, totals: SiteTotals)] = []
-    var totals: [String: SiteTotals] { Dictionary(siteTotals, uniquingKeysWith: { a, _ in a }) }
+    private var siteTotals = SiteSlots(SiteTotals())
+    var totals: [String: SiteTotals] { siteTotals.dictionary }
     /// Events consumed.
     public private(set) var consumed = 0
 
@@ -65,16 +64,9 @@ public final class AnalysisEngine {
         sessions.observe(e, ctx)
         for d in detectors { d.observe(e, ctx) }
         if ctx.isFront(e) {
-            Analyzer.count(e, into: &siteTotals[totalsSlot(e.site)].totals)
+            Analyzer.count(e, into: &siteTotals[e.site])
             Analyzer.learn(e, ctx)
         }
-    }
-
-    @inline(__always)
-    private func totalsSlot(_ site: String) -> Int {
-        if let k = siteTotals.firstIndex(where: { $0.site == site }) { return k }
-        siteTotals.append((site, SiteTotals()))
-        return siteTotals.count - 1
     }
 
     /// Moves the clock to `time` without an event (an idle input: time passes all the same).

@@ -60,7 +60,8 @@ public final class SourceCursor: @unchecked Sendable {
             batch.reserveCapacity(512)
             while batch.isEmpty && !finished { refill(into: &batch) }
             let last = finished
-            if !q.put(batch, last: last) || last { return }
+            q.put(batch, last: last)
+            if last { return }
         }
     }
 
@@ -138,22 +139,19 @@ final class BatchQueue: @unchecked Sendable {
     private var batches: [[Event]] = []
     private var head = 0
     private var ended = false
-    private var abandoned = false
     private let depth: Int
 
     init(depth: Int) { self.depth = max(1, depth) }
 
     /// Hands over a batch (`last`: the source ends with it); waits while `depth` batches are waiting.
-    /// False when the consumer has gone.
-    func put(_ batch: [Event], last: Bool) -> Bool {
+    /// (`analyze` reads every source to its end, so a producer never waits for a consumer that left.)
+    func put(_ batch: [Event], last: Bool) {
         monitor.lock()
         defer { monitor.unlock() }
-        while batches.count - head >= depth && !abandoned { monitor.wait() }
-        if abandoned { return false }
+        while batches.count - head >= depth { monitor.wait() }
         if !batch.isEmpty { batches.append(batch) }
         if last { ended = true }
         monitor.broadcast()
-        return true
     }
 
     /// The next batch, or nil once the source has ended and every batch was taken.
@@ -171,13 +169,5 @@ final class BatchQueue: @unchecked Sendable {
         }
         monitor.broadcast()
         return out
-    }
-
-    /// The consumer stops reading: the producer ends at its next hand-over.
-    func abandon() {
-        monitor.lock()
-        abandoned = true
-        monitor.broadcast()
-        monitor.unlock()
     }
 }

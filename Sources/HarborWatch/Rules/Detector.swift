@@ -93,6 +93,12 @@ final class RecentLines {
     }
 }
 
+/// The key of an incident about one artifact on one site (`hub-2 app/web@2.3.1`).
+@inline(__always)
+func artifactIncidentKey(_ site: String, _ repository: String, _ reference: String) -> String {
+    site + " " + repository + "@" + reference
+}
+
 extension Finding {
     /// Seconds between two event times.
     static func secs(_ a: Int64, _ b: Int64) -> Double { Double(b - a) / 1e9 }

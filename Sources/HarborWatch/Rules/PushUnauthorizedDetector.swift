@@ -200,9 +200,7 @@ public final class PushUnauthorizedDetector: Detector {
     }
 
     private func sweep(now: Int64) {
-        // Removed in place: a filtered copy held the sessions twice at the moment of the peak.
-        let idle = sessions.compactMap { now - $0.value.lastSeen > 3_600_000_000_000 ? $0.key : nil }
-        for k in idle { sessions.removeValue(forKey: k) }
+        sessions.removeAll { now - $0.value.lastSeen > 3_600_000_000_000 }
     }
 
     public func tick(_ ctx: AnalysisContext) {

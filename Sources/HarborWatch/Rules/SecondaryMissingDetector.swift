@@ -55,7 +55,7 @@ public final class SecondaryMissingDetector: Detector {
                 unrelated404 += 1
                 return
             }
-            let id = Self.id(e.site, repo, ref)
+            let id = artifactIncidentKey(e.site, repo, ref)
             var inc = open[id] ?? Incident(
                 site: e.site, repository: e.repository ?? "", reference: e.reference ?? "", kind: e.kind,
                 primarySince: had.since, first: e.time, last: e.time, evidence: EvidenceList(limit: settings.evidenceLimit))
@@ -71,7 +71,7 @@ public final class SecondaryMissingDetector: Detector {
         }
         // The id is a String: built only when an incident is open and the request succeeded.
         guard !open.isEmpty, e.status >= 200, e.status < 400 else { return }
-        let id = Self.id(e.site, repo, ref)
+        let id = artifactIncidentKey(e.site, repo, ref)
         guard var inc = open[id] else { return }
         if e.method == "PUT" {
             if inc.availableAt == nil {
@@ -87,9 +87,6 @@ public final class SecondaryMissingDetector: Detector {
             closed.append(inc)
         }
     }
-
-    @inline(__always)
-    private static func id(_ site: String, _ repo: String, _ ref: String) -> String { site + " " + repo + "@" + ref }
 
     /// A registry error line written just after the nginx line it belongs to.
     private func attachRegistryLine(_ r: Event) {

@@ -33,7 +33,7 @@ public final class TagWithoutDataDetector: Detector {
         }
         guard kind == .manifest, e.isRead, let ref = e.reference else { return }
         if e.status == 404, !lists.isEmpty, let l = lists[listKey(e, repo)], e.time - l.time <= nanos(settings.tagWindowSecs), e.time >= l.time {
-            let id = e.site + " " + repo + "@" + ref
+            let id = artifactIncidentKey(e.site, repo, ref)
             let client = e.client ?? "-"
             var inc = open[id] ?? Incident(site: e.site, repository: repo, reference: ref, first: e.time, last: e.time, evidence: EvidenceList(limit: settings.evidenceLimit))
             if inc.count == 0 || !inc.evidence.items.contains(Evidence(l.event, note: "tags/list listed the repository")) {
@@ -44,7 +44,7 @@ public final class TagWithoutDataDetector: Detector {
             inc.last = e.time
             if !inc.clients.contains(client) { inc.clients.append(client) }
             open[id] = inc
-        } else if e.status >= 200, e.status < 400, !open.isEmpty, var inc = open.removeValue(forKey: e.site + " " + repo + "@" + ref) {
+        } else if e.status >= 200, e.status < 400, !open.isEmpty, var inc = open.removeValue(forKey: artifactIncidentKey(e.site, repo, ref)) {
             inc.servedAt = e.time
             inc.evidence.add(e, note: "served")
             closed.append(inc)
@@ -69,8 +69,7 @@ public final class TagWithoutDataDetector: Detector {
         guard ctx.now - lastSweep >= window else { return }
         lastSweep = ctx.now
         let horizon = ctx.now - window
-        let old = lists.compactMap { $0.value.time < horizon ? $0.key : nil }
-        for k in old { lists.removeValue(forKey: k) }
+        lists.removeAll { $0.value.time < horizon }
     }
     private var lastSweep: Int64 = 0
 

@@ -48,12 +48,11 @@ public struct EventMatcher: Sendable {
         case .oneOf(let set): values = set.sorted()
         default: return .other(f, c)
         }
-        func mask<T: CaseIterable & RawRepresentable>(_: T.Type, none: T?) -> UInt64? where T.RawValue == String {
+        func mask<T: CaseIterable & RawRepresentable & Equatable>(_: T.Type, none: T?) -> UInt64? where T.RawValue == String {
             guard T.allCases.count <= 64 else { return nil }
             var m: UInt64 = 0
-            for (k, x) in T.allCases.enumerated() where values.contains(x.rawValue) {
-                if let none, x.rawValue == none.rawValue { continue }  // the field reads as absent then
-                m |= 1 << UInt64(k)
+            for x in T.allCases where values.contains(x.rawValue) && x != none {  // `none` reads as absent
+                m |= caseBit(x)
             }
             return m
         }
@@ -68,25 +67,15 @@ public struct EventMatcher: Sendable {
         return values.count <= 8 ? .few(f, values) : .other(f, c)
     }
 
-    @inline(__always)
-    private static func bit<T: CaseIterable & Equatable>(_ x: T) -> UInt64 {
-        var k: UInt64 = 0
-        for c in T.allCases {
-            if c == x { return 1 << k }
-            k += 1
-        }
-        return 0
-    }
-
     /// True when every condition holds for `e`.
     public func matches(_ e: Event) -> Bool {
         for f in fast {
             switch f {
-            case .component(let m): if m & Self.bit(e.component) == 0 { return false }
-            case .kind(let m): if m & Self.bit(e.kind) == 0 { return false }
-            case .format(let m): if m & Self.bit(e.format) == 0 { return false }
-            case .level(let m): if m & Self.bit(e.level) == 0 { return false }
-            case .jobAction(let m): if m & Self.bit(e.jobAction) == 0 { return false }
+            case .component(let m): if m & caseBit(e.component) == 0 { return false }
+            case .kind(let m): if m & caseBit(e.kind) == 0 { return false }
+            case .format(let m): if m & caseBit(e.format) == 0 { return false }
+            case .level(let m): if m & caseBit(e.level) == 0 { return false }
+            case .jobAction(let m): if m & caseBit(e.jobAction) == 0 { return false }
             case .few(let field, let values):
                 guard let v = field.text(e), values.contains(v) else { return false }
             case .other(let field, let c):
