@@ -40,6 +40,7 @@ struct AnalyzeCommand: ParsableCommand {
     func validate() throws {
         guard format == "text" || format == "json" else { throw ValidationError("--format must be text or json, not '\(format)'") }
         for c in clockOffset { _ = try Self.offset(c) }
+        guard checkpointInterval >= 0 else { throw ValidationError("--checkpoint-interval must not be negative") }
         guard allowedLateness >= 0 else { throw ValidationError("--allowed-lateness must not be negative") }
         if let maxLag, maxLag <= 0 { throw ValidationError("--max-lag must be positive") }
     }
@@ -59,6 +60,9 @@ struct AnalyzeCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Incremental runs (cron): keep checkpoints in DIR, read only what is new since the last run, print the alerts that fired or resolved.", valueName: "DIR"))
     var state: String?
+
+    @Option(help: "With --state: seconds between checkpoints while reading.")
+    var checkpointInterval: Double = 1
 
     func run() throws {
         let rulesFile: RulesFile
@@ -83,6 +87,7 @@ struct AnalyzeCommand: ParsableCommand {
             o.stateDir = state
             o.once = true
             o.idleFlushSecs = .infinity
+            o.checkpointIntervalSecs = checkpointInterval
             o.alertsPath = alerts
             let sink = TerminalSink(color: isatty(1) != 0 && getenv("NO_COLOR") == nil, alertsPath: alerts == "-" ? nil : alerts)
             let runner = WatchRunner(options: o, rules: rulesFile, sink: sink) { text, newline in
@@ -100,10 +105,11 @@ struct AnalyzeCommand: ParsableCommand {
         }
         let builder = AlertBuilder(rules: rulesFile)
         let analysis = Analyzer.run(sources: resolution.sources, inputErrors: resolution.errors, options: setup.options).applying(builder)
-        let alertList = analysis.findings.map(builder.alert)
+        // Alerts only when they go somewhere (a big run's are megabytes).
+        let alertList = alerts != nil || !rulesFile.receivers.isEmpty ? analysis.findings.map(builder.alert) : []
         let out = OutputBuffer(fd: 1)
         if format == "json" {
-            out.write(AnalysisJSON.document(analysis))
+            AnalysisJSON.write(analysis) { out.write($0) }
         } else {
             let color = isatty(1) != 0 && getenv("NO_COLOR") == nil
             out.write(Array(AnalysisReport.text(analysis, color: color).utf8))

@@ -10,4 +10,9 @@ struct HarborwatchCommand: ParsableCommand {
         version: "\(HarborWatch.version) (jemalloc \(String(cString: harborwatch_jemalloc_version()).prefix { $0 != "-" }))",
         subcommands: [AnalyzeCommand.self, WatchCommand.self, ParseCommand.self, RulesCommand.self, FormatsCommand.self]
     )
+
+    static func main() {
+        harborwatch_jemalloc_tune()
+        main(nil)
+    }
 }

@@ -31,6 +31,9 @@ struct WatchCommand: ParsableCommand {
     @Option(help: "Seconds of quiet after which the event clock moves on by wall time.")
     var idleFlushSecs: Double = 30
 
+    @Option(help: "Seconds between checkpoints (with --state) and metrics file rewrites.")
+    var checkpointInterval: Double = 1
+
     @Option(help: "Seconds a line cut mid-way by its writer waits for its newline before it is read as it is.")
     var partialLineTimeoutSecs: Double = 30
 
@@ -57,6 +60,7 @@ struct WatchCommand: ParsableCommand {
 
     func validate() throws {
         guard stdinFormat == "plain" || stdinFormat == "prefixed" else { throw ValidationError("--stdin-format must be plain or prefixed") }
+        guard checkpointInterval >= 0 else { throw ValidationError("--checkpoint-interval must not be negative") }
         if let c = stdinComponent, Component(rawValue: c) == nil { throw ValidationError("--stdin-component '\(c)' is not a component") }
         guard partialLineTimeoutSecs > 0 else { throw ValidationError("--partial-line-timeout-secs must be more than 0") }
         guard !follow.isEmpty || input.paths.contains("-") || !input.paths.isEmpty else {
@@ -90,6 +94,7 @@ struct WatchCommand: ParsableCommand {
         o.fromStart = fromStart
         o.stateDir = state
         o.idleFlushSecs = idleFlushSecs
+        o.checkpointIntervalSecs = checkpointInterval
         o.partialLineTimeoutSecs = partialLineTimeoutSecs
         o.replaySecs = replaySecs
         o.eventsPath = events

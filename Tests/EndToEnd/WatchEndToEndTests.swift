@@ -152,14 +152,7 @@ final class LiveOutput: @unchecked Sendable {
     @Test func chunkedIncrementalReadAgreesWithBatchOnABigInput() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hw-big-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let logs = dir.appendingPathComponent("logs").path
-        let gen = Process()
-        gen.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gen.arguments = ["python3", "-B", Harness.root + "/Benchmarks/gen_harbor.py", "--lines", "80000", "--artifacts", "5000", "--seed", "7", "-o", logs]
-        gen.standardOutput = FileHandle.nullDevice
-        try gen.run()
-        gen.waitUntilExit()
-        try #require(gen.terminationStatus == 0)
+        let logs = try generate(into: dir)
         let batch = dir.appendingPathComponent("batch.ndjson").path
         let incremental = dir.appendingPathComponent("incremental.ndjson").path
         let b = try Harness.run(["analyze", "--alerts", batch, logs])
@@ -169,6 +162,41 @@ final class LiveOutput: @unchecked Sendable {
         let want = try finalStatus(batch), got = try finalStatus(incremental)
         #expect(want.count > 50)
         #expect(got == want, "only batch: \(want.filter { got[$0.key] != $0.value }.count), only incremental: \(got.filter { want[$0.key] != $0.value }.count)")
+    }
+
+    /// Two sites' logs from the benchmark's generator (80,000 lines, about 80 reads of 256 KiB).
+    func generate(into dir: URL) throws -> String {
+        let logs = dir.appendingPathComponent("logs").path
+        let gen = Process()
+        gen.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gen.arguments = ["python3", "-B", Harness.root + "/Benchmarks/gen_harbor.py", "--lines", "80000", "--artifacts", "5000", "--seed", "7", "-o", logs]
+        gen.standardOutput = FileHandle.nullDevice
+        try gen.run()
+        gen.waitUntilExit()
+        try #require(gen.terminationStatus == 0)
+        return logs
+    }
+
+    /// What a `--state` run prints may not depend on the machine's speed: a checkpoint looks at the
+    /// findings first, so checkpoints by wall time once added transitions wherever they fell (a
+    /// slow machine printed more lines). A checkpoint on every read and none at all must agree.
+    @Test func stateRunPrintsTheSameWhateverTheCheckpointCadence() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hw-cadence-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let logs = try generate(into: dir)
+        var outputs: [(stdout: Data, alerts: String)] = []
+        for interval in ["0", "3600"] {
+            let alerts = dir.appendingPathComponent("alerts-\(interval).ndjson").path
+            let state = dir.appendingPathComponent("state-\(interval)").path
+            let r = try Harness.run(["analyze", "--state", state, "--checkpoint-interval", interval, "--alerts", alerts, logs])
+            #expect(r.status == 0, "\(r.stderr)")
+            outputs.append((r.stdout, try String(contentsOfFile: alerts, encoding: .utf8)))
+        }
+        #expect(outputs[0].alerts.split(separator: "\n").count > 50)
+        let lines = outputs.map { String(decoding: $0.stdout, as: UTF8.self).split(separator: "\n").count }
+        let sameStdout = outputs[0].stdout == outputs[1].stdout, sameAlerts = outputs[0].alerts == outputs[1].alerts
+        #expect(sameStdout, "printed \(lines[0]) lines with a checkpoint per read, \(lines[1]) with none")
+        #expect(sameAlerts, "alerts files differ")
     }
 }
 

@@ -20,6 +20,10 @@ public final class NginxAccessParser: @unchecked Sendable {
         var next: Int32 = -1
         var nextCount: Int32 = 0
         var spaceFree = false
+        /// The literal after the variable starts with a space: the first space after the value's
+        /// start is where the search for that literal looks first, so a value that ends there
+        /// has no space in it (no second scan).
+        var stopsAtSpace = false
         var isList = false
         var isTimeLocal = false
     }
@@ -56,6 +60,7 @@ public final class NginxAccessParser: @unchecked Sendable {
                 if k + 1 < segs.count, case .literal(let next) = segs[k + 1] {
                     st.next = litAt[k + 1]
                     st.nextCount = Int32(next.count)
+                    st.stopsAtSpace = next.first == ASCII.space
                 }
                 st.spaceFree = format.spaceFree[k]
                 st.isList = v.isList
@@ -91,11 +96,12 @@ public final class NginxAccessParser: @unchecked Sendable {
                 continue
             }
             var valueEnd = end
+            var atFirst = false
             if st.next >= 0 {
-                guard let stop = findStop(b, st, from: i, end: end) else { return false }
+                guard let stop = findStop(b, st, from: i, end: end, atFirst: &atFirst) else { return false }
                 valueEnd = stop
             }
-            if st.spaceFree, b.find(ASCII.space, from: i, to: valueEnd) != nil { return false }
+            if st.spaceFree, !(st.stopsAtSpace && atFirst), b.find(ASCII.space, from: i, to: valueEnd) != nil { return false }
             guard assign(variables[Int(st.variable)], b, i..<valueEnd, esc, into: &e, interner: &interner) else { return false }
             i = valueEnd
         }
@@ -117,7 +123,9 @@ public final class NginxAccessParser: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func findStop(_ b: LineBytes, _ st: Step, from: Int, end: Int) -> Int? {
+    /// Where the value that starts at `from` ends; `atFirst`: at the first occurrence of the
+    /// literal's first byte (set only by the plain search).
+    private func findStop(_ b: LineBytes, _ st: Step, from: Int, end: Int, atFirst: inout Bool) -> Int? {
         let next = Int(st.next), n = Int(st.nextCount)
         let first = literals[next]
         if st.isList {
@@ -147,6 +155,7 @@ public final class NginxAccessParser: @unchecked Sendable {
             if n == 1 || same(b, j, next, n) {
                 // A value is followed by the format's literal; for the last quote before the end
                 // this is the only choice, elsewhere the first match is the one nginx wrote.
+                atFirst = i == from
                 return j
             }
             i = j + 1

@@ -3,6 +3,19 @@ public enum AnalysisJSON {
     /// The whole report.
     public static func document(_ a: Analysis) -> [UInt8] {
         var w = JSONWriter()
+        document(a, &w)
+        return w.bytes
+    }
+
+    /// The whole report, handed to `sink` in chunks as it is written (the report of a big input is
+    /// megabytes: whole, it was the run's last peak of memory).
+    public static func write(_ a: Analysis, to sink: @escaping ([UInt8]) -> Void) {
+        var w = JSONWriter(streamingTo: sink)
+        document(a, &w)
+        w.finish()
+    }
+
+    private static func document(_ a: Analysis, _ w: inout JSONWriter) {
         w.beginObject()
         w.member("generator", "harborwatch \(HarborWatch.version)")
         w.member("start", Timestamps.format(a.start))
@@ -105,7 +118,6 @@ public enum AnalysisJSON {
         w.member("artifacts_evicted", a.artifactsEvicted)
         w.endObject()
         w.bytes.append(0x0A)
-        return w.bytes
     }
 
     /// One finding as a JSON object.

@@ -7,17 +7,43 @@ public struct JSONWriter {
     public var bytes: [UInt8] = []
     private var needsComma: [Bool] = []
 
+    /// Where full chunks go (nil: `bytes` keeps everything).
+    private let sink: (([UInt8]) -> Void)?
+    private static let chunk = 64 << 10
+
     /// An empty writer.
-    public init() { bytes.reserveCapacity(1024) }
+    public init() {
+        sink = nil
+        bytes.reserveCapacity(1024)
+    }
+
+    /// A writer that hands its bytes to `sink` in chunks of about 64 KiB as it goes (call
+    /// `finish()` for the rest): a large document is never whole in memory.
+    public init(streamingTo sink: @escaping ([UInt8]) -> Void) {
+        self.sink = sink
+        bytes.reserveCapacity(Self.chunk + 4096)
+    }
+
+    /// Hands what is left to the sink.
+    public mutating func finish() {
+        guard let sink, !bytes.isEmpty else { return }
+        sink(bytes)
+        bytes.removeAll(keepingCapacity: true)
+    }
 
     /// `{`
     public mutating func beginObject() { separator(); bytes.append(0x7B); needsComma.append(false) }
     /// `}`
-    public mutating func endObject() { bytes.append(0x7D); needsComma.removeLast() }
+    public mutating func endObject() { bytes.append(0x7D); needsComma.removeLast(); drain() }
     /// `[`
     public mutating func beginArray() { separator(); bytes.append(0x5B); needsComma.append(false) }
     /// `]`
-    public mutating func endArray() { bytes.append(0x5D); needsComma.removeLast() }
+    public mutating func endArray() { bytes.append(0x5D); needsComma.removeLast(); drain() }
+
+    @inline(__always)
+    private mutating func drain() {
+        if bytes.count >= Self.chunk, sink != nil { finish() }
+    }
 
     /// A member key (then call a value method).
     public mutating func key(_ k: String) {

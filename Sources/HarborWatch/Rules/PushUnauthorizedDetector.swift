@@ -15,12 +15,34 @@ public final class PushUnauthorizedDetector: Detector {
     public let id = "push_unauthorized"
     let settings: DetectorSettings
 
+    /// One client's token history. Packed into 48 bytes (was 72): there is one per client key for
+    /// an hour, tens of thousands on a busy registry, the detector's whole heap.
     struct Session {
-        var tokenOK: Int64?
-        var tokenActions: String?
-        var tokenFail: Int64?
-        var user: String?
         var lastSeen: Int64
+        private var okAt: Int64 = .min
+        private var failAt: Int64 = .min
+        var user: String?
+        /// What the last good token's `scope.actions` said of push.
+        private var scope: Scope = .none
+        private enum Scope: UInt8 { case none, withPush, withoutPush }
+
+        init(lastSeen: Int64) { self.lastSeen = lastSeen }
+
+        /// When the client last got a token (nil: never in this session).
+        var tokenOK: Int64? {
+            get { okAt == .min ? nil : okAt }
+            set { okAt = newValue ?? .min }
+        }
+        /// When a token request of the client last failed.
+        var tokenFail: Int64? {
+            get { failAt == .min ? nil : failAt }
+            set { failAt = newValue ?? .min }
+        }
+        /// Whether the last good token's actions included push (nil: it named none).
+        var tokenGrantsPush: Bool? {
+            get { scope == .none ? nil : scope == .withPush }
+            set { scope = newValue.map { $0 ? .withPush : .withoutPush } ?? .none }
+        }
     }
 
     struct Pending {
@@ -78,7 +100,7 @@ public final class PushUnauthorizedDetector: Detector {
             // token): clients behind one address and user agent must not lend each other a user.
             if e.status == 200 {
                 s.tokenOK = e.time
-                s.tokenActions = e.fields["scope.actions"]
+                s.tokenGrantsPush = e.fields["scope.actions"].map { $0.contains("push") }
                 s.user = e.user
             } else if e.status == 401 {
                 s.tokenFail = e.time
@@ -96,7 +118,7 @@ public final class PushUnauthorizedDetector: Detector {
             return
         }
         guard let repo = e.repository else { return }
-        let isWrite = e.isPushWrite || (e.kind == .blob && e.method == "HEAD" && (s.tokenActions?.contains("push") ?? false))
+        let isWrite = e.isPushWrite || (e.kind == .blob && e.method == "HEAD" && (s.tokenGrantsPush ?? false))
         guard isWrite else { return }
         if e.status == 401 {
             pending.append(Pending(event: e, session: key, state: s))
@@ -175,7 +197,7 @@ public final class PushUnauthorizedDetector: Detector {
         if s.user == nil { return ("anonymous", said("error authorizing context")) }
         let scope = said("error authorizing context: insufficient scope")
         if !scope.isEmpty { return ("token_without_push", scope) }
-        if let actions = s.tokenActions, !actions.contains("push") { return ("token_without_push", []) }
+        if s.tokenGrantsPush == false { return ("token_without_push", []) }
         let mismatch = said("error authenticating user")
         if !mismatch.isEmpty { return ("core_registry_credential_mismatch", mismatch) }
         let noToken = said("error authorizing context")

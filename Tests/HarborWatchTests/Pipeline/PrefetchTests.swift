@@ -54,6 +54,13 @@ import Testing
         #expect(threaded.findings.contains { $0.detector == "secondary_missing_artifact" })
         #expect(threaded.findings.contains { $0.detector == "replication_lag" })
         #expect(a == b)
+        // Streamed in 64 KiB chunks (as `analyze --format json` writes it): the same bytes.
+        var chunks: [[UInt8]] = []
+        AnalysisJSON.write(threaded) { chunks.append($0) }
+        #expect(a.count > 200_000)
+        #expect(chunks.count > 2)
+        #expect(chunks.dropLast().allSatisfy { $0.count >= 64 << 10 && $0.count < (64 << 10) + 8192 })
+        #expect(Array(chunks.joined()) == a)
     }
 
     @Test func sameReportOnTheSamples() {

@@ -1,57 +1,15 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// An HTTP response, or why there was none.
 public enum HTTPOutcome: Sendable, Equatable {
     case response(status: Int, headers: [String: String], body: String)
     case failed(String)
 }
 
-/// Sends one HTTP request (a protocol so tests use a fake; the real one is `URLSessionTransport`).
+/// Sends one HTTP request (a protocol so tests use a fake; the real one is `CurlTransport`).
 public protocol HTTPTransport: Sendable {
     /// POSTs `body` to `url` with `headers`, waiting at most `timeout` seconds.
     func post(url: URL, headers: [String: String], body: Data, timeout: Double) -> HTTPOutcome
-}
-
-/// The real transport: URLSession (TLS verification on).
-public struct URLSessionTransport: HTTPTransport {
-    /// A transport.
-    public init() {}
-
-    public func post(url: URL, headers: [String: String], body: Data, timeout: Double) -> HTTPOutcome {
-        var req = URLRequest(url: url, timeoutInterval: timeout)
-        req.httpMethod = "POST"
-        for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
-        req.httpBody = body
-        let box = ResultBox()
-        let sem = DispatchSemaphore(value: 0)
-        let task = URLSession.shared.dataTask(with: req) { data, response, error in
-            if let http = response as? HTTPURLResponse {
-                var h: [String: String] = [:]
-                for (k, v) in http.allHeaderFields { h[String(describing: k).lowercased()] = String(describing: v) }
-                box.set(.response(status: http.statusCode, headers: h, body: String(decoding: (data ?? Data()).prefix(2048), as: UTF8.self)))
-            } else {
-                box.set(.failed(error.map { "\($0.localizedDescription)" } ?? "no response"))
-            }
-            sem.signal()
-        }
-        task.resume()
-        if sem.wait(timeout: .now() + timeout + 5) == .timedOut {
-            task.cancel()
-            return .failed("timed out after \(timeout) s")
-        }
-        return box.value ?? .failed("no response")
-    }
-
-    final class ResultBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var v: HTTPOutcome?
-        func set(_ x: HTTPOutcome) { lock.lock(); v = x; lock.unlock() }
-        var value: HTTPOutcome? { lock.lock(); defer { lock.unlock() }; return v }
-    }
 }
 
 /// Delivers the outbox's pending notifications: retries connection errors, 5xx and 429 (honouring
@@ -70,7 +28,7 @@ public final class Deliverer {
 
     /// A deliverer of `outbox` to `receivers`; `now` and `random` are the wall clock and jitter (fakes in tests).
     public init(
-        outbox: Outbox, receivers: [ReceiverSpec], transport: HTTPTransport = URLSessionTransport(),
+        outbox: Outbox, receivers: [ReceiverSpec], transport: HTTPTransport = CurlTransport(),
         environment: [String: String] = ProcessInfo.processInfo.environment, maxAgeSecs: Double = 86_400,
         now: @escaping () -> Double = { Date().timeIntervalSince1970 }, random: @escaping () -> Double = { Double.random(in: 0..<1) }
     ) {

@@ -23,6 +23,8 @@ public struct WatchOptions: Sendable {
     public var stateDir: String?
     /// Seconds of quiet after which the event clock moves on by wall time.
     public var idleFlushSecs: Double = 30
+    /// Wall seconds between checkpoints (and metrics file rewrites).
+    public var checkpointIntervalSecs: Double = 1
     /// How often files are polled.
     public var pollIntervalSecs: Double = 0.25
     /// Seconds an unfinished line (no newline yet) waits before it is taken as it is.
@@ -195,7 +197,14 @@ public final class WatchRunner {
                 lastResolveScan = Date()
                 resolveFollowed(adding: true)
             }
-            if Date().timeIntervalSince(lastCheckpoint) >= 1 { try saveCheckpoint() }
+            // A run over files that are not written to (`analyze --state`) checkpoints only when the
+            // findings were just looked at (every 8th batch): a checkpoint looks at them first, and
+            // one per wall second made what is printed depend on the machine's speed. Live, a
+            // checkpoint may not wait: behind a writer, every second counts after a kill -9.
+            let behind = followed.contains(where: \.hasMore)
+            if Date().timeIntervalSince(lastCheckpoint) >= options.checkpointIntervalSecs, !options.once || !behind || !unevaluated {
+                try saveCheckpoint()
+            }
             if let s = stdinSource, s.ended, followed.isEmpty { break }
             if options.once, !readAny, !followed.contains(where: \.hasMore) { break }
             if options.statusLine { status() }
