@@ -52,8 +52,9 @@ let package = Package(
             // `--static-swift-stdlib` does): shared, they were 6 MiB more resident memory (their
             // relocations, all of each library's pages around the ones used), and it runs on a
             // machine without the toolchain. Compiled so too, for the static libraries' link list.
+            // Linked by the toolchain's lld: gold warns about glibc's mktemp in static Foundation.
             swiftSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))],
-            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))]
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-use-ld=lld"], .when(platforms: [.linux], configuration: .release))]
         ),
         .testTarget(
             name: "HarborWatchTests",

@@ -116,9 +116,9 @@ public final class RequestStitcher {
         }
     }
 
-    /// FNV-1a of site, method, status and repository (what a join must agree on, but the path).
+    /// The hash of site, method, status and repository (what a join must agree on, but the path).
     private func key(_ e: Event) -> UInt64 {
-        var h = FNV1a()
+        var h = KeyHash()
         h.add(e.site)
         h.add(e.method ?? "")
         h.add(byte: UInt8(truncatingIfNeeded: e.status >> 8))

@@ -55,7 +55,7 @@ public final class TagWithoutDataDetector: Detector {
     /// request must share (no String built per front line).
     @inline(__always)
     private func listKey(_ e: Event, _ repo: String) -> UInt64 {
-        var h = FNV1a()
+        var h = KeyHash()
         h.add(e.site)
         h.add(e.client ?? "-")
         h.add(repo)

@@ -35,4 +35,24 @@ import Testing
         }
         #expect(ArtifactBook.hash("a@b") != ArtifactBook.hash("a@c"))
     }
+
+    @Test func keyHashTellsWherePartsEnd() {
+        func h(_ parts: [String]) -> UInt64 {
+            var k = KeyHash()
+            for p in parts { k.add(p) }
+            return k.value
+        }
+        #expect(h(["ab", "c"]) != h(["a", "bc"]))
+        #expect(h(["", "x"]) != h(["x", ""]))
+        #expect(h(["x"]) != h(["x", ""]))
+        // Words and tails: lengths around eight bytes, and one byte changed anywhere.
+        let long = "docker/20.10.17 go/go1.17.11 git-commit/a89b842 kernel/5.10.0-8-amd64"
+        var seen = Set<UInt64>()
+        for n in 0...long.utf8.count {
+            let s = String(long.prefix(n))
+            #expect(seen.insert(h(["10.0.0.1", s])).inserted)
+        }
+        #expect(h([long]) != h([long.replacingOccurrences(of: "amd64", with: "amd65")]))
+        #expect(h(["site", "10.0.0.1"]) == h(["site", "10.0.0.1"]))
+    }
 }
