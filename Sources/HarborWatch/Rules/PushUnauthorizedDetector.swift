@@ -100,12 +100,12 @@ public final class PushUnauthorizedDetector: Detector {
             // token): clients behind one address and user agent must not lend each other a user.
             if e.status == 200 {
                 s.tokenOK = e.time
-                s.tokenGrantsPush = e.fields["scope.actions"].map { $0.contains("push") }
+                s.tokenGrantsPush = e.fields["scope.actions"].map { $0.firstRange(ofASCII: "push") != nil }
                 s.user = e.user
             } else if e.status == 401 {
                 s.tokenFail = e.time
                 s.user = e.user
-                if let actions = e.fields["scope.actions"], actions.contains("push"), let repo = e.repository {
+                if let actions = e.fields["scope.actions"], actions.firstRange(ofASCII: "push") != nil, let repo = e.repository {
                     fail(e, repo: repo, user: s.user, cause: "bad_credentials", ctx)
                 } else if let who = s.user ?? e.client,
                     let id = open.keys.first(where: { $0.hasPrefix(e.site + "|" + who + "|") }),
