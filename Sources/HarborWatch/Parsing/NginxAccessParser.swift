@@ -122,9 +122,9 @@ public final class NginxAccessParser: @unchecked Sendable {
         return true
     }
 
-    @inline(__always)
     /// Where the value that starts at `from` ends; `atFirst`: at the first occurrence of the
     /// literal's first byte (set only by the plain search).
+    @inline(__always)
     private func findStop(_ b: LineBytes, _ st: Step, from: Int, end: Int, atFirst: inout Bool) -> Int? {
         let next = Int(st.next), n = Int(st.nextCount)
         let first = literals[next]

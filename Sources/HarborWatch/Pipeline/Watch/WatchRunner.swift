@@ -172,6 +172,8 @@ public final class WatchRunner {
                 usleep(UInt32(options.pollIntervalSecs * 1e6))
             }
             let readAny = batch.count > heldCount
+            // A source still has bytes to read now: catching up on a backlog.
+            var behind = followed.contains(where: \.hasMore)
             // Merge in event time: events newer than what a source still behind may hold wait.
             if !batch.isEmpty {
                 batch.sort { $0.time < $1.time }
@@ -186,8 +188,7 @@ public final class WatchRunner {
                 // Catching up on a backlog, look at the findings every 64 MiB (they depend on event
                 // time only; a look costs as much as there are findings); live, after every read.
                 catchUpBatches += 1
-                let catchingUp = followed.contains(where: \.hasMore)
-                consume(&batch, evaluating: !catchingUp || catchUpBatches % 8 == 0)
+                consume(&batch, evaluating: !behind || catchUpBatches % 8 == 0)
             } else if Date().timeIntervalSince(lastEventWall) >= options.idleFlushSecs, lastEventTime > 0 {
                 // Quiet input: time passes all the same.
                 engine.advance(to: lastEventTime + Int64(Date().timeIntervalSince(lastEventWall) * 1e9))
@@ -196,17 +197,17 @@ public final class WatchRunner {
             if Date().timeIntervalSince(lastResolveScan) >= 5 {
                 lastResolveScan = Date()
                 resolveFollowed(adding: true)
+                behind = followed.contains(where: \.hasMore)  // new files come with a backlog
             }
             // A run over files that are not written to (`analyze --state`) checkpoints only when the
             // findings were just looked at (every 8th batch): a checkpoint looks at them first, and
             // one per wall second made what is printed depend on the machine's speed. Live, a
             // checkpoint may not wait: behind a writer, every second counts after a kill -9.
-            let behind = followed.contains(where: \.hasMore)
             if Date().timeIntervalSince(lastCheckpoint) >= options.checkpointIntervalSecs, !options.once || !behind || !unevaluated {
                 try saveCheckpoint()
             }
             if let s = stdinSource, s.ended, followed.isEmpty { break }
-            if options.once, !readAny, !followed.contains(where: \.hasMore) { break }
+            if options.once, !readAny, !behind { break }
             if options.statusLine { status() }
             if let m = options.maxRuntimeSecs, Date().timeIntervalSince(started) >= m { break }
         }
