@@ -13,6 +13,7 @@ struct HarborwatchCommand: ParsableCommand {
 
     static func main() {
         harborwatch_jemalloc_tune()
+        Allocator.purge = { harborwatch_jemalloc_purge() }
         main(nil)
     }
 }

@@ -99,7 +99,7 @@ public final class ArtifactBook {
     /// Per site, by a 64-bit hash of `repository@reference`: a fixed-size key takes a third of the
     /// memory of the String (which was 20 % of the heap), and two artifacts of one run sharing a hash
     /// is about as likely as a one-in-ten-million event at a million artifacts.
-    private var entries: [String: [UInt64: Entry]] = [:]
+    private var entries: [String: [HashKey: Entry]] = [:]
 
     /// The hash of `repository@reference` (split at its last `@`, as `hash(repository:reference:)`).
     static func hash(_ key: String) -> UInt64 {
@@ -132,7 +132,7 @@ public final class ArtifactBook {
     public func entry(_ site: String, _ key: String) -> Entry? { entry(site, hash: Self.hash(key)) }
 
     /// What `site` had of the artifact of hash `h` (`hash(repository:reference:)`).
-    public func entry(_ site: String, hash h: UInt64) -> Entry? { entries[site]?[h] }
+    public func entry(_ site: String, hash h: UInt64) -> Entry? { entries[site]?[HashKey(h)] }
 
     /// Records that `site` had `key` at `time`.
     func record(_ site: String, _ key: String, at time: Int64, how: How) {
@@ -145,10 +145,14 @@ public final class ArtifactBook {
     }
 
     @inline(__always)
-    private static func upsert(_ d: inout [UInt64: Entry], _ h: UInt64, _ time: Int64, _ how: How) {
+    private static func upsert(_ d: inout [HashKey: Entry], _ h: UInt64, _ time: Int64, _ how: How) {
+        let h = HashKey(h)
         if let i = d.index(forKey: h) {
             if d.values[i].lastSeen < time { d.values[i].lastSeen = time }
         } else {
+            // Full: this insert doubles the table, the largest allocation of a run (the old and the
+            // new table are resident together). Pages freed before are returned first.
+            if d.count >= d.capacity, d.capacity >= 65_536 { Allocator.purge?() }
             d[h] = Entry(since: time, how: how, lastSeen: time)
         }
     }
@@ -185,8 +189,18 @@ struct KeyHash {
     /// Adds `part`.
     @inline(__always)
     mutating func add(_ part: String) {
-        var s = part
-        combine(s.withUTF8 { $0.isEmpty ? 0x2545_F491_4F6C_DD1D : StringInterner.hash($0, 0..<$0.count) })
+        // Read in place (a `var` copy to call `withUTF8` retained and released the String).
+        if let h = part.utf8.withContiguousStorageIfAvailable({ Self.hash($0) }) {
+            combine(h)
+        } else {
+            var s = part
+            combine(s.withUTF8 { Self.hash($0) })
+        }
+    }
+
+    @inline(__always)
+    private static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        b.isEmpty ? 0x2545_F491_4F6C_DD1D : StringInterner.hash(b, 0..<b.count)
     }
 
     /// Adds one byte.
@@ -201,10 +215,44 @@ struct KeyHash {
     }
 }
 
+/// Hooks into the allocator the executable links (jemalloc); unset in the tests.
+public enum Allocator {
+    /// Returns freed pages to the kernel now.
+    nonisolated(unsafe) public static var purge: (() -> Void)?
+}
+
+/// A key that is a `KeyHash` already: a Dictionary buckets it by mixing its bits with the table's
+/// seed, where `UInt64`'s own hashing ran SipHash over it (100 instructions a lookup; 2 % of
+/// `analyze` in the session, client and artifact tables). Crafted log lines that collide here
+/// collide in the `KeyHash` anyway, which is not keyed either.
+struct HashKey: Hashable {
+    var bits: UInt64
+    @inline(__always) init(_ bits: UInt64) { self.bits = bits }
+    func hash(into hasher: inout Hasher) { hasher.combine(bits) }
+    @inline(__always)
+    func _rawHashValue(seed: Int) -> Int {
+        var x = bits ^ UInt64(UInt(bitPattern: seed))
+        x = (x ^ (x >> 32)) &* 0xD6E8_FEB8_6659_FD93
+        return Int(truncatingIfNeeded: x ^ (x >> 32))
+    }
+}
+
 /// The bit of `x`'s case among `T.allCases` (its declaration order): enum-valued fields tested
 /// against a set of cases with one AND, not a Set lookup (which hashes).
 @inline(__always)
 func caseBit<T: CaseIterable & Equatable>(_ x: T) -> UInt64 {
+    // An enum without payloads of up to 256 cases is stored as its case's index in declaration
+    // order, the order of `allCases`: read it, rather than walk the cases (`allCases` built an
+    // array per call). `caseBitIsTheIndexInAllCases` checks it for the enums used here.
+    if MemoryLayout<T>.size == 1 {
+        let index = withUnsafeBytes(of: x) { $0[0] }
+        return index < 64 ? 1 &<< UInt64(index) : 0
+    }
+    return caseBitByWalking(x)
+}
+
+/// `caseBit` by comparing `x` with each of `T.allCases` in turn.
+func caseBitByWalking<T: CaseIterable & Equatable>(_ x: T) -> UInt64 {
     var k: UInt64 = 0
     for c in T.allCases {
         if c == x { return 1 << k }

@@ -36,7 +36,7 @@ public final class RequestStitcher {
     /// Changed in place: a copy of a list per line made long runs quadratic (a site whose registry
     /// log is missing leaves every front line waiting). The hash spares a String per line.
     private struct Side {
-        var buckets: [UInt64: [Pending]] = [:]
+        var buckets: [HashKey: [Pending]] = [:]
         var count = 0
     }
     private var front = Side()
@@ -128,13 +128,13 @@ public final class RequestStitcher {
     }
 
     private func append(_ side: inout Side, _ p: Pending) {
-        side.buckets[p.key, default: []].append(p)
+        side.buckets[HashKey(p.key), default: []].append(p)
         side.count += 1
     }
 
     /// Removes and reports a pending entry of the other side that matches `p`.
     private func take(_ side: inout Side, _ p: Pending, rewrites: Bool) -> Pending? {
-        guard let slot = side.buckets.index(forKey: p.key) else { return nil }
+        guard let slot = side.buckets.index(forKey: HashKey(p.key)) else { return nil }
         // In place through the index: one lookup, no copy of the list.
         let before = side.buckets.values[slot].count
         side.buckets.values[slot].removeAll { p.time - $0.time > tolerance }

@@ -34,7 +34,7 @@ public final class SessionTracker {
 
     /// Per site.
     public private(set) var counts: [String: Counts] = [:]
-    private var open: [UInt64: Session] = [:]
+    private var open: [HashKey: Session] = [:]
     private let idle: Int64
     private var sinceSweep = 0
 
@@ -43,7 +43,7 @@ public final class SessionTracker {
 
     func observe(_ e: Event, _ ctx: AnalysisContext) {
         guard ctx.isFront(e), !e.isReplicator else { return }
-        let key = e.clientKey
+        let key = HashKey(e.clientKey)
         var s = open[key] ?? Session(site: e.site, last: e.time)
         if e.time - s.last > idle {
             close(s)

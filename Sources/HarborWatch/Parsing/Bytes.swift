@@ -99,20 +99,26 @@ extension UnsafeBufferPointer where Element == UInt8 {
     }
 
     /// A decimal number like `0.123` or `12` in `r`, or nil.
+    @inline(__always)
     func decimal(_ r: Range<Int>) -> Double? {
-        guard !r.isEmpty else { return nil }
+        guard !r.isEmpty, let p = baseAddress else { return nil }
         var whole = 0, frac = 0, scale = 1, i = r.lowerBound, digits = 0
-        while i < r.upperBound, ASCII.isDigit(self[i]) {
-            whole = whole &* 10 &+ Int(self[i] &- ASCII.zero); i += 1; digits += 1
+        let end = r.upperBound
+        while i < end {
+            let d = p[i] &- ASCII.zero
+            guard d < 10 else { break }
+            whole = whole &* 10 &+ Int(d); i &+= 1; digits &+= 1
         }
-        if i < r.upperBound, self[i] == ASCII.dot {
-            i += 1
-            while i < r.upperBound, ASCII.isDigit(self[i]) {
-                if scale < 1_000_000_000_000 { frac = frac * 10 + Int(self[i] &- ASCII.zero); scale *= 10 }
-                i += 1; digits += 1
+        if i < end, p[i] == ASCII.dot {
+            i &+= 1
+            while i < end {
+                let d = p[i] &- ASCII.zero
+                guard d < 10 else { break }
+                if scale < 1_000_000_000_000 { frac = frac &* 10 &+ Int(d); scale &*= 10 }
+                i &+= 1; digits &+= 1
             }
         }
-        guard i == r.upperBound, digits > 0 else { return nil }
+        guard i == end, digits > 0 else { return nil }
         return Double(whole) + Double(frac) / Double(scale)
     }
 

@@ -33,6 +33,7 @@ public struct LineParser {
     /// The payload's own time of the last syslog-wrapped event (0 when it had none).
     public private(set) var payloadTime: Int64 = 0
     var interner = StringInterner()
+    private var lastTag: (lo: UInt64, hi: UInt64, count: Int, component: Component?)?
     private var nginx: [NginxAccessParser]
     private var preferredNginx = 0
     private let registryAccess = NginxAccessParser(format: Self.gorillaCombined, backslashQuotes: true)
@@ -61,8 +62,7 @@ public struct LineParser {
         if r.isEmpty { return .skip(.blank) }
         if let p = SyslogEnvelope.parse(b, r) {
             wrapped = true
-            let tag = b.string(p.tag)
-            guard let component = Component(syslogTag: tag) else { return .skip(.otherComponent) }
+            guard let component = component(ofTag: b, p.tag) else { return .skip(.otherComponent) }
             e.component = component
             var payload = p.payload..<r.upperBound
             var count = 1
@@ -93,6 +93,21 @@ public struct LineParser {
         let result = parsePayload(b, r, component: component, into: &e)
         if case .event = result, e.component == .unknown { e.component = inferredComponent(e) }
         return result
+    }
+
+    /// The component of the syslog tag `b[r]`. A source repeats one tag, so the last one is kept
+    /// as two words and compared first (a String per line, and a switch over Strings, before).
+    @inline(__always)
+    private mutating func component(ofTag b: LineBytes, _ r: Range<Int>) -> Component? {
+        guard r.count <= 16, let base = b.baseAddress else { return Component(syslogTag: b.string(r)) }
+        var lo: UInt64 = 0, hi: UInt64 = 0
+        for (k, i) in r.enumerated() {
+            if k < 8 { lo |= UInt64(base[i]) << (8 * UInt64(k)) } else { hi |= UInt64(base[i]) << (8 * UInt64(k - 8)) }
+        }
+        if let last = lastTag, last.lo == lo, last.hi == hi, last.count == r.count { return last.component }
+        let component = Component(syslogTag: b.string(r))
+        lastTag = (lo, hi, r.count, component)
+        return component
     }
 
     private func inferredComponent(_ e: Event) -> Component {

@@ -102,7 +102,7 @@ public final class NginxAccessParser: @unchecked Sendable {
                 valueEnd = stop
             }
             if st.spaceFree, !(st.stopsAtSpace && atFirst), b.find(ASCII.space, from: i, to: valueEnd) != nil { return false }
-            guard assign(variables[Int(st.variable)], b, i..<valueEnd, esc, into: &e, interner: &interner) else { return false }
+            guard assign(Int(st.variable), b, i..<valueEnd, esc, into: &e, interner: &interner) else { return false }
             i = valueEnd
         }
         guard i == end else { return false }
@@ -182,8 +182,10 @@ public final class NginxAccessParser: @unchecked Sendable {
         return interner.intern(b, r)
     }
 
-    private func assign(_ v: NginxVariable, _ b: LineBytes, _ r: Range<Int>, _ esc: Bool, into e: inout Event, interner: inout StringInterner) -> Bool {
-        switch v {
+    /// Stores the value of the variable at `index` (switched on in place: a copy of the enum per
+    /// value went through an outlined copy that retained the names of `.other`).
+    private func assign(_ index: Int, _ b: LineBytes, _ r: Range<Int>, _ esc: Bool, into e: inout Event, interner: inout StringInterner) -> Bool {
+        switch variables[index] {
         case .remoteAddr:
             guard !r.isEmpty else { return false }
             e.client = interner.intern(b, r)

@@ -10,6 +10,12 @@ public final class AnalysisEngine {
     let detectors: [Detector]
     let lag: ReplicationLagDetector?
     let missing: SecondaryMissingDetector?
+    // The same detectors as concrete types, for the per-event calls (in `detectors`' order): a
+    // call through the protocol retained and released each detector, per event.
+    private let push: PushUnauthorizedDetector?
+    private let duplicate: ReplicationDuplicateDetector?
+    private let tagless: TagWithoutDataDetector?
+    private let userRules: [UserRuleDetector]
     let stitcher = RequestStitcher()
     let sessions = SessionTracker()
     private var siteTotals = SiteSlots(SiteTotals())
@@ -25,13 +31,17 @@ public final class AnalysisEngine {
         let settings = options.detectors
         let lag = ReplicationLagDetector(settings: settings)
         let missing = SecondaryMissingDetector(settings: settings)
-        let builtIn: [Detector] = [
-            PushUnauthorizedDetector(settings: settings), missing, lag, ReplicationDuplicateDetector(settings: settings),
-            TagWithoutDataDetector(settings: settings),
-        ].filter { settings.enabled.contains($0.id) }
-        detectors = builtIn + options.userRules.map { UserRuleDetector(rule: $0, evidenceLimit: settings.evidenceLimit) }
+        let push = PushUnauthorizedDetector(settings: settings)
+        let duplicate = ReplicationDuplicateDetector(settings: settings)
+        let tagless = TagWithoutDataDetector(settings: settings)
+        let builtIn: [Detector] = [push, missing, lag, duplicate, tagless].filter { settings.enabled.contains($0.id) }
+        userRules = options.userRules.map { UserRuleDetector(rule: $0, evidenceLimit: settings.evidenceLimit) }
+        detectors = builtIn + userRules
         self.lag = settings.enabled.contains(lag.id) ? lag : nil
         self.missing = settings.enabled.contains(missing.id) ? missing : nil
+        self.push = settings.enabled.contains(push.id) ? push : nil
+        self.duplicate = settings.enabled.contains(duplicate.id) ? duplicate : nil
+        self.tagless = settings.enabled.contains(tagless.id) ? tagless : nil
     }
 
     /// The front-door components of each site, from the sources' file names: Harbor's proxy when
@@ -62,7 +72,12 @@ public final class AnalysisEngine {
         ctx.advance(e.time)
         stitcher.observe(e, ctx)
         sessions.observe(e, ctx)
-        for d in detectors { d.observe(e, ctx) }
+        push?.observe(e, ctx)
+        missing?.observe(e, ctx)
+        lag?.observe(e, ctx)
+        duplicate?.observe(e, ctx)
+        tagless?.observe(e, ctx)
+        for d in userRules { d.observe(e, ctx) }
         if ctx.isFront(e) {
             Analyzer.count(e, into: &siteTotals[e.site])
             Analyzer.learn(e, ctx)
@@ -84,6 +99,9 @@ public final class AnalysisEngine {
 
     /// The end of the input: every finding, and the report's figures.
     public func finish(parse: [SourceStats], inputErrors: [InputError], events: Int, lateEvents: Int) -> Analysis {
+        // The report is built on top of the largest state of the run: pages the reading left
+        // freed go back first.
+        Allocator.purge?()
         let findings = detectors.flatMap { $0.finish(ctx) }
         sessions.finish()
         var a = Analysis(

@@ -67,7 +67,7 @@ public final class PushUnauthorizedDetector: Detector {
         var evidence: EvidenceList
     }
 
-    private var sessions: [UInt64: Session] = [:]
+    private var sessions: [HashKey: Session] = [:]
     private var pending: [Pending] = []
     private var open: [String: Incident] = [:]
     private var closed: [Incident] = []
@@ -86,7 +86,7 @@ public final class PushUnauthorizedDetector: Detector {
             if isSideEvidence(e) { side.add(e) }
             return
         }
-        let key = e.clientKey
+        let key = HashKey(e.clientKey)
         var s = sessions[key] ?? Session(lastSeen: e.time)
         if e.time - s.lastSeen > 3_600_000_000_000 { s = Session(lastSeen: e.time) }
         s.lastSeen = e.time
@@ -121,11 +121,11 @@ public final class PushUnauthorizedDetector: Detector {
         let isWrite = e.isPushWrite || (e.kind == .blob && e.method == "HEAD" && (s.tokenGrantsPush ?? false))
         guard isWrite else { return }
         if e.status == 401 {
-            pending.append(Pending(event: e, session: key, state: s))
+            pending.append(Pending(event: e, session: key.bits, state: s))
         } else if e.status >= 200, e.status < 400 {
             // A good retry clears this session's recent 401s on the repository.
             let grace = nanos(settings.retryGraceSecs)
-            pending.removeAll { $0.session == key && $0.event.repository == repo && e.time - $0.event.time <= grace }
+            pending.removeAll { $0.session == key.bits && $0.event.repository == repo && e.time - $0.event.time <= grace }
             if e.kind == .manifest, e.method == "PUT" {
                 let who = s.user ?? e.client ?? "-"
                 if var inc = open.removeValue(forKey: e.site + "|" + who + "|" + repo) {

@@ -17,7 +17,7 @@ public final class TagWithoutDataDetector: Detector {
         var evidence: EvidenceList
     }
 
-    private var lists: [UInt64: (time: Int64, event: Event)] = [:]
+    private var lists: [HashKey: (time: Int64, event: Event)] = [:]
     private var open: [String: Incident] = [:]
     private var closed: [Incident] = []
 
@@ -27,12 +27,12 @@ public final class TagWithoutDataDetector: Detector {
         guard ctx.isFront(e), !e.isReplicator, let repo = e.repository else { return }
         let kind = e.kind
         if kind == .tags, e.method == "GET", e.status == 200 {
-            lists[listKey(e, repo)] = (e.time, e)
+            lists[HashKey(listKey(e, repo))] = (e.time, e)
             sweep(ctx)
             return
         }
         guard kind == .manifest, e.isRead, let ref = e.reference else { return }
-        if e.status == 404, !lists.isEmpty, let l = lists[listKey(e, repo)], e.time - l.time <= nanos(settings.tagWindowSecs), e.time >= l.time {
+        if e.status == 404, !lists.isEmpty, let l = lists[HashKey(listKey(e, repo))], e.time - l.time <= nanos(settings.tagWindowSecs), e.time >= l.time {
             let id = artifactIncidentKey(e.site, repo, ref)
             let client = e.client ?? "-"
             var inc = open[id] ?? Incident(site: e.site, repository: repo, reference: ref, first: e.time, last: e.time, evidence: EvidenceList(limit: settings.evidenceLimit))

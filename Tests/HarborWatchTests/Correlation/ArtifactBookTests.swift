@@ -55,4 +55,32 @@ import Testing
         #expect(h([long]) != h([long.replacingOccurrences(of: "amd64", with: "amd65")]))
         #expect(h(["site", "10.0.0.1"]) == h(["site", "10.0.0.1"]))
     }
+
+    /// `caseBit` reads an enum's stored index; it must be the case's place in `allCases`, for
+    /// every enum a matcher or the front test asks about.
+    @Test func caseBitIsTheIndexInAllCases() {
+        func check<T: CaseIterable & Equatable>(_: T.Type) {
+            var bits = Set<UInt64>()
+            for c in T.allCases {
+                #expect(caseBit(c) == caseBitByWalking(c))
+                #expect(caseBit(c) != 0)
+                bits.insert(caseBit(c))
+            }
+            #expect(bits.count == T.allCases.count)
+        }
+        check(Component.self)
+        check(RequestKind.self)
+        check(LogFormat.self)
+        check(LogLevel.self)
+        check(JobAction.self)
+    }
+
+    /// A key that is already a hash keeps its identity as a Dictionary key.
+    @Test func hashKeysFindWhatWasStored() {
+        var d: [HashKey: Int] = [:]
+        for i in 0..<10_000 { d[HashKey(UInt64(i) &* 0x9E37_79B9_7F4A_7C15)] = i }
+        #expect(d.count == 10_000)
+        for i in stride(from: 0, to: 10_000, by: 7) { #expect(d[HashKey(UInt64(i) &* 0x9E37_79B9_7F4A_7C15)] == i) }
+        #expect(d[HashKey(12345)] == nil)
+    }
 }
