@@ -35,7 +35,11 @@ public struct AlertBuilder: Sendable {
     }
 
     /// The alert of `f`.
-    public func alert(_ f: Finding) -> Alert {
+    public func alert(_ f: Finding) -> Alert { alert(f, rendering: true) }
+
+    /// The alert of `f`; without `rendering`, its annotations are only the summary (a stream asks
+    /// for every finding's alert at each look, and renders only those that are emitted).
+    public func alert(_ f: Finding, rendering: Bool) -> Alert {
         let tpl = templates[f.detector] ?? AlertTemplate()
         let severity = tpl.severity ?? f.severity
         var labels = f.labels
@@ -46,13 +50,23 @@ public struct AlertBuilder: Sendable {
         labels.removeValue(forKey: "detector")
         labels["detector"] = f.detector
         var annotations = ["summary": f.summary]
-        if let list = compiled[f.detector], !list.isEmpty {
+        if rendering, let list = compiled[f.detector], !list.isEmpty {
             let context = Self.context(f, labels: labels, severity: severity)
             for (name, t) in list { annotations[name] = t.render(context) }
         }
         return Alert(
             fingerprint: Fingerprint.of(labels), status: f.resolvedAt == nil ? .firing : .resolved, labels: labels,
             annotations: annotations, startsAt: f.firstSeen, endsAt: f.resolvedAt, finding: f)
+    }
+
+    /// `a` (built without rendering) with its annotations rendered as `alert(_:)` renders them,
+    /// keeping the labels and fingerprint it has now (`AlertTracker.pin` may have set them).
+    public func rendered(_ a: Alert) -> Alert {
+        guard let f = a.finding, let list = compiled[f.detector], !list.isEmpty else { return a }
+        var r = alert(f)
+        r.labels = a.labels
+        r.fingerprint = a.fingerprint
+        return r
     }
 
     static func context(_ f: Finding, labels: [String: String], severity: String) -> [String: Any] {

@@ -34,4 +34,40 @@ import Testing
         let out = t.transitions(t.pin([alert(.resolved, severity: "warning")]))
         #expect(out.map(\.labels["severity"]) == ["warning"])
     }
+
+    /// A stream builds every finding's alert at each look without rendering its templates, and
+    /// renders the ones it emits: the same annotations as rendering all, with the pinned severity.
+    @Test func alertsRenderedOnlyWhenEmittedAreTheSame() {
+        var tpl = AlertTemplate()
+        tpl.annotations = ["description": "{{count}} misses of {{labels.repository}} on {{site}} ({{severity}})"]
+        let builder = AlertBuilder(templates: ["secondary_missing_artifact": tpl])
+        func finding(_ severity: String, resolved: Int64?) -> Finding {
+            Finding(
+                detector: "secondary_missing_artifact", site: "hub-2", severity: severity, summary: "misses",
+                labels: ["repository": "app/web"], details: [], firstSeen: 1, lastSeen: 2, resolvedAt: resolved, count: 3,
+                evidence: [])
+        }
+        let fired = finding("critical", resolved: nil)
+        let plain = builder.alert(fired, rendering: false)
+        #expect(plain.annotations == ["summary": "misses"])
+        let full = builder.alert(fired)
+        #expect(full.annotations["description"] == "3 misses of app/web on hub-2 (critical)")
+        let lazy = builder.rendered(plain)
+        #expect(lazy.annotations == full.annotations)
+        #expect(lazy.labels == full.labels && lazy.fingerprint == full.fingerprint && lazy.status == full.status)
+
+        // Pinned: the resolved one keeps the severity it fired with, in labels and fingerprint.
+        var t = AlertTracker()
+        _ = t.transitions(t.pin([plain]))
+        let resolved = finding("warning", resolved: 5)
+        let eager = AlertTracker(emitted: t.emitted, pinned: t.pinned)
+        var e = eager
+        let expected = e.transitions(e.pin([builder.alert(resolved)]))
+        let out = t.transitions(t.pin([builder.alert(resolved, rendering: false)])).map(builder.rendered)
+        #expect(out.count == 1 && expected.count == 1)
+        #expect(out.first?.labels["severity"] == "critical")
+        #expect(out.first?.labels == expected.first?.labels && out.first?.fingerprint == expected.first?.fingerprint)
+        #expect(out.first?.annotations == expected.first?.annotations)
+        #expect(out.first?.annotations["description"] == "3 misses of app/web on hub-2 (warning)")
+    }
 }
