@@ -99,7 +99,8 @@ public final class ArtifactBook {
     /// Per site, by a 64-bit hash of `repository@reference`: a fixed-size key takes a third of the
     /// memory of the String (which was 20 % of the heap), and two artifacts of one run sharing a hash
     /// is about as likely as a one-in-ten-million event at a million artifacts.
-    private var entries: [String: [HashKey: Entry]] = [:]
+    /// The sites in slots (a Dictionary of sites hashed the site's name at every record).
+    private var entries = SiteSlots([HashKey: Entry]())
 
     /// The hash of `repository@reference` (split at its last `@`, as `hash(repository:reference:)`).
     static func hash(_ key: String) -> UInt64 {
@@ -132,7 +133,7 @@ public final class ArtifactBook {
     public func entry(_ site: String, _ key: String) -> Entry? { entry(site, hash: Self.hash(key)) }
 
     /// What `site` had of the artifact of hash `h` (`hash(repository:reference:)`).
-    public func entry(_ site: String, hash h: UInt64) -> Entry? { entries[site]?[HashKey(h)] }
+    public func entry(_ site: String, hash h: UInt64) -> Entry? { entries[site][HashKey(h)] }
 
     /// Records that `site` had `key` at `time`.
     func record(_ site: String, _ key: String, at time: Int64, how: How) {
@@ -141,7 +142,7 @@ public final class ArtifactBook {
 
     /// Records that `site` had the artifact of hash `h` (`hash(repository:reference:)`) at `time`.
     func record(_ site: String, hash h: UInt64, at time: Int64, how: How) {
-        Self.upsert(&entries[site, default: [:]], h, time, how)  // in place: one lookup per level
+        Self.upsert(&entries[site], h, time, how)  // in place
     }
 
     @inline(__always)
@@ -163,14 +164,14 @@ public final class ArtifactBook {
         guard sinceSweep >= 50_000 else { return }
         sinceSweep = 0
         let horizon = now - retention
-        for site in entries.keys {
-            expired += entries[site]!.removeAll { $0.value.lastSeen < horizon }
-            let count = entries[site]!.count
+        for site in entries.sites {
+            expired += entries[site].removeAll { $0.value.lastSeen < horizon }
+            let count = entries[site].count
             if count > cap {
                 // Keep the 90 % of the cap seen most recently.
-                let times = entries[site]!.values.map(\.lastSeen).sorted()
+                let times = entries[site].values.map(\.lastSeen).sorted()
                 let cutoff = times[count - cap * 9 / 10]
-                evicted += entries[site]!.removeAll { $0.value.lastSeen < cutoff }
+                evicted += entries[site].removeAll { $0.value.lastSeen < cutoff }
             }
         }
     }
