@@ -178,6 +178,10 @@ public final class ArtifactBook {
 
     /// Entries held now.
     public var count: Int { entries.values.reduce(0) { $0 + $1.count } }
+
+    /// Forgets every entry (the counts stay): the end of a batch run, where no event will ask
+    /// again and the report is built next.
+    func removeAll() { entries = SiteSlots([HashKey: Entry]()) }
 }
 
 /// A 64-bit hash of several Strings (and bytes), for keys that live in memory only: each part is

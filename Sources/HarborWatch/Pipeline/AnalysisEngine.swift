@@ -99,8 +99,9 @@ public final class AnalysisEngine {
 
     /// The end of the input: every finding, and the report's figures.
     public func finish(parse: [SourceStats], inputErrors: [InputError], events: Int, lateEvents: Int) -> Analysis {
-        // The report is built on top of the largest state of the run: pages the reading left
-        // freed go back first.
+        // The report is built on top of the largest state of the run. The artifact book (the
+        // largest part) is asked nothing more, so it goes first, then the pages freed are returned.
+        ctx.book.removeAll()
         Allocator.purge?()
         let findings = detectors.flatMap { $0.finish(ctx) }
         sessions.finish()
