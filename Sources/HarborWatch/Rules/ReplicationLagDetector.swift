@@ -63,8 +63,11 @@ public final class ReplicationLagDetector: Detector {
             var p = Push(
                 key: key, repository: e.repository ?? "", reference: e.reference ?? "", pushedAt: e.time, arrivals: [:],
                 alreadyPresent: [], evidence: Evidence(e), arrivalEvidence: [:])
+            // The book's hash of the artifact, once (its `String` key was split and hashed again
+            // for each secondary site).
+            let h = ArtifactBook.hash(repository: p.repository, reference: p.reference)
             for s in ctx.sites where ctx.isSecondary(s) {
-                if let had = ctx.book.entry(s, key), had.since <= e.time {
+                if let had = ctx.book.entry(s, hash: h), had.since <= e.time {
                     p.arrivals[s] = e.time
                     p.alreadyPresent.insert(s)
                 }
