@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads every line of one source: unwraps the syslog prefix, picks the payload's format, fills the event.
 ///
 /// One instance per source (it keeps the source's state: year and zone of the syslog clock, the
@@ -25,7 +31,9 @@ public struct LineParser {
     private var counts: [Int]
 
     /// The clock that dates syslog prefixes; replaced per file of a rotated set.
-    public var clock: SyslogClock
+    public var clock: SyslogClock {
+        didSet { memo.nanos = nil }
+    }
     /// Learn the syslog zone and year from the first dated payload (a live stream, where no probe ran).
     public var learnsClock = false
     /// The syslog prefix of the last event, and its payload's own time (0 when it had none): clock probing.
@@ -34,6 +42,9 @@ public struct LineParser {
     public private(set) var payloadTime: Int64 = 0
     var interner = StringInterner()
     private var lastTag: (lo: UInt64, hi: UInt64, count: Int, component: Component?)?
+    private var memo = PrefixMemo()
+    /// Lines whose syslog prefix was the line before's, not read again (see `PrefixMemo`).
+    public private(set) var prefixReuses = 0
     private var nginx: [NginxAccessParser]
     private var preferredNginx = 0
     private let registryAccess = NginxAccessParser(format: Self.gorillaCombined, backslashQuotes: true)
@@ -60,9 +71,18 @@ public struct LineParser {
         let all = 0..<b.count
         let r = b.trimmed(all)
         if r.isEmpty { return .skip(.blank) }
-        if let p = SyslogEnvelope.parse(b, r) {
+        let hit = memo.matches(b, r)
+        if let p = hit ? memo.prefix : SyslogEnvelope.parse(b, r) {
             wrapped = true
-            guard let component = component(ofTag: b, p.tag) else { return .skip(.otherComponent) }
+            let component: Component
+            if hit {
+                component = memo.component
+                prefixReuses &+= 1
+            } else {
+                guard let c = self.component(ofTag: b, p.tag) else { memo.clear(); return .skip(.otherComponent) }
+                component = c
+                memo.keep(b, r, p, c)
+            }
             e.component = component
             var payload = p.payload..<r.upperBound
             var count = 1
@@ -80,11 +100,19 @@ public struct LineParser {
                     let zone: SyslogZone = options.syslogZone ?? .fixed(ClockProbe.offset(prefix: p, payload: e.time) ?? 0)
                     clock = SyslogClock(year: options.year, reference: e.time, zone: zone)
                 }
-                if e.time == 0 { e.time = clock.nanos(p) }
+                if e.time == 0 {
+                    if let t = memo.nanos {
+                        e.time = t
+                    } else {
+                        e.time = clock.nanos(p)
+                        memo.nanos = e.time  // the memo holds this line's prefix (or nothing)
+                    }
+                }
                 return .event(count: count)
             }
             return result
         }
+        memo.clear()
         if wrapped && options.inputFormat == .auto {
             return .malformed(looksBinary(b, r) ? .binary : .badSyslogPrefix)
         }
@@ -260,5 +288,55 @@ public struct LineParser {
         var control = 0
         for i in r where b[i] < 0x20 && b[i] != ASCII.tab { control += 1 }
         return control * 4 > r.count
+    }
+}
+
+/// The syslog prefix of the line before: its bytes, what they were read as and the time they gave.
+///
+/// A source repeats its prefix (`Jul 12 00:00:01 172.18.0.1 proxy[1168]: `) for every line of the
+/// same second, so a line that starts with the same bytes is not read again: one `memcmp` instead
+/// of parsing the date, the host and the tag, and the clock's answer is kept with it. The prefix
+/// of a line depends on its own bytes only, and the clock gives the same time for the same prefix
+/// asked twice in a row; the memo is emptied by any line that does not reuse it, and its time by a
+/// new clock, so a hit gives exactly what reading the line again would.
+struct PrefixMemo {
+    /// Longest prefix kept.
+    static let capacity = 96
+    private var bytes = [UInt8](repeating: 0, count: PrefixMemo.capacity)
+    /// Bytes kept (0: none).
+    private(set) var count = 0
+    private(set) var prefix: SyslogPrefix?
+    private(set) var component: Component = .unknown
+    /// The clock's time for `prefix`, once asked.
+    var nanos: Int64?
+
+    /// True when `b[r]` starts with the kept prefix (only for lines that start at byte 0, as the
+    /// ranges kept are absolute).
+    @inline(__always)
+    func matches(_ b: LineBytes, _ r: Range<Int>) -> Bool {
+        guard count > 0, r.lowerBound == 0, r.upperBound >= count, let base = b.baseAddress else { return false }
+        return bytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, base, count) == 0 }
+    }
+
+    /// Keeps the prefix `p` of `b[r]`, read as `component`, when it ends with `: ` (so that the
+    /// byte after it cannot change how it reads), else empties the memo.
+    mutating func keep(_ b: LineBytes, _ r: Range<Int>, _ p: SyslogPrefix, _ component: Component) {
+        let n = p.payload
+        guard r.lowerBound == 0, n >= 2, n <= Self.capacity, n <= r.upperBound,
+            b[n - 1] == ASCII.space, b[n - 2] == ASCII.colon, let base = b.baseAddress
+        else { clear(); return }
+        bytes.withUnsafeMutableBufferPointer { _ = memcpy($0.baseAddress!, base, n) }
+        count = n
+        prefix = p
+        self.component = component
+        nanos = nil
+    }
+
+    /// Forgets the kept prefix.
+    @inline(__always)
+    mutating func clear() {
+        count = 0
+        prefix = nil
+        nanos = nil
     }
 }

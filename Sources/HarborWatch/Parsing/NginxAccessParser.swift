@@ -88,11 +88,15 @@ public final class NginxAccessParser: @unchecked Sendable {
         let end = r.upperBound
         // One scan for `\` per line: most lines have none, and then no field needs decoding.
         let esc = b.find(ASCII.backslash, from: r.lowerBound, to: r.upperBound) != nil
-        for st in steps {
+        var k = 0
+        let count = steps.count
+        while k < count {
+            let st = steps[k]
             if st.literal >= 0 {
                 let n = Int(st.literalCount)
                 guard i + n <= end, same(b, i, Int(st.literal), n) else { return false }
                 i += n
+                k += 1
                 continue
             }
             var valueEnd = end
@@ -103,7 +107,17 @@ public final class NginxAccessParser: @unchecked Sendable {
             }
             if st.spaceFree, !(st.stopsAtSpace && atFirst), b.find(ASCII.space, from: i, to: valueEnd) != nil { return false }
             guard assign(Int(st.variable), b, i..<valueEnd, esc, into: &e, interner: &interner) else { return false }
-            i = valueEnd
+            if st.next >= 0 {
+                // `findStop` found the literal that follows at `valueEnd` (it is the next step):
+                // step over it rather than compare it again.
+                // (`same` checks against the buffer, the line may have been trimmed before it.)
+                i = valueEnd + Int(st.nextCount)
+                guard i <= end else { return false }
+                k += 2
+            } else {
+                i = valueEnd
+                k += 1
+            }
         }
         guard i == end else { return false }
         e.format = .nginxAccess

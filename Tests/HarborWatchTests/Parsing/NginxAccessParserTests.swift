@@ -142,6 +142,31 @@ import Testing
         #expect(e.time == t("2024-09-18T10:00:01.25Z"))
     }
 
+    /// The literal after a value is matched once, where the value's end is searched for, and then
+    /// stepped over. A literal that reaches into the blanks trimmed off the line's end does not count.
+    @Test func literalIntoTrimmedBlanksIsNotAMatch() throws {
+        let f = try NginxLogFormat.parse(directive: #"log_format t '$remote_addr "$request" $status';"#)
+        let p = NginxAccessParser(format: f)
+        var interner = StringInterner()
+        func parse(_ line: String) -> Event? {
+            let bytes = Array(line.utf8)
+            var e = Event()
+            let trimmed = bytes.withUnsafeBufferPointer { $0.trimmed(0..<$0.count) }
+            let ok = bytes.withUnsafeBufferPointer { p.parse($0, trimmed, into: &e, interner: &interner) }
+            return ok ? e : nil
+        }
+        #expect(parse(#"10.0.0.1 "GET /v2/ HTTP/1.1" 401"#)?.status == 401)
+        #expect(parse(#"10.0.0.1 "GET /v2/ HTTP/1.1" 401   "#)?.status == 401)
+        #expect(parse(#"10.0.0.1 "GET /v2/ HTTP/1.1" "#) == nil)  // `" ` ends in the trimmed blank
+        #expect(parse(#"10.0.0.1 "GET /v2/ HTTP/1.1""#) == nil)
+        #expect(parse(#"10.0.0.1 "GET /v2/ HTTP/1.1"401"#) == nil)
+        // Through a source, the same lines: an event, and malformed (not a crash).
+        var o = ParseOptions()
+        o.nginxFormats = [f]
+        #expect(parseLine(#"10.0.0.1 "GET /v2/ HTTP/1.1" 401 "#, hint: .nginx, options: o).0 == .event(count: 1))
+        #expect(parseLine(#"10.0.0.1 "GET /v2/ HTTP/1.1" "#, hint: .nginx, options: o).0 == .malformed(.nginx))
+    }
+
     @Test func truncatedLineIsMalformed() {
         let cut = String(Self.proxyLines[0].0.prefix(150))
         let (r, _) = parseLine(cut)

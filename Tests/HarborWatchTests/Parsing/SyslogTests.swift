@@ -36,6 +36,58 @@ import Testing
         #expect(b == .malformed(.binary))
     }
 
+    /// A line that repeats the prefix of the line before reuses what was read of it (`PrefixMemo`);
+    /// the events must be exactly those of a parser that reads every prefix again (a line without a
+    /// prefix between them empties the memo), across a year's turn, tags with and without a space
+    /// after the colon, a new clock, and lines whose payload carries its own time.
+    @Test func repeatedPrefixGivesWhatReadingAgainGives() {
+        let lines = [
+            #"Dec 31 23:59:59 172.18.0.1 proxy[1168]: 10.0.0.1 - "GET /v2/ HTTP/1.1" 401 76 "-" "ua" 0.001 0.001 ."#,
+            #"Dec 31 23:59:59 172.18.0.1 proxy[1168]: 10.0.0.2 - "GET /v2/a/b/manifests/1 HTTP/1.1" 200 5 "-" "ua" 0.002 0.002 ."#,
+            #"Jan  1 00:00:00 172.18.0.1 proxy[1168]: 10.0.0.1 - "HEAD /v2/a/b/blobs/sha256:00 HTTP/1.1" 404 0 "-" "ua" 0.001 0.001 ."#,
+            #"Jan  1 00:00:00 172.18.0.1 proxy[1168]: 10.0.0.3 - "GET /v2/ HTTP/1.1" 401 76 "-" "ua" 0.001 0.001 ."#,
+            #"Dec 31 23:59:58 172.18.0.1 proxy[1168]: 10.0.0.4 - "GET /v2/ HTTP/1.1" 200 2 "-" "ua" 0.001 0.001 ."#,
+            #"Dec 31 23:59:58 172.18.0.1 proxy[1168]: 10.0.0.4 - "GET /v2/ HTTP/1.1" 200 2 "-" "ua" 0.001 0.001 ."#,
+            #"Jan  1 00:00:01 172.18.0.1 core[1043]: 2025-01-01T00:00:01Z [INFO] [/core/main.go:182]: ok"#,
+            #"Jan  1 00:00:01 172.18.0.1 core[1043]: 2025-01-01T00:00:09Z [INFO] [/core/main.go:182]: own time"#,
+            #"Jan  1 00:00:01 172.18.0.1 core[1043]:2025-01-01T00:00:02Z [INFO] [/core/main.go:182]: no space"#,
+            #"Jan  1 00:00:01 172.18.0.1 core[1043]:2025-01-01T00:00:03Z [INFO] [/core/main.go:182]: no space"#,
+            #"Jan  1 00:00:01 172.18.0.1 postgresql[9]: LOG:  checkpoint"#,
+            #"Jan  1 00:00:01 172.18.0.1 postgresql[9]: LOG:  checkpoint"#,
+            #"Jan  1 00:00:01 172.18.0.1 proxy[1168]: "#,
+            #"Jan  1 00:00:01 172.18.0.1 proxy[1168]: message repeated 2 times: [ 10.0.0.1 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - .]"#,
+            #"Jan  1 00:00:01 172.18.0.1 proxy[1168]: 10.0.0.1 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"  Jan  1 00:00:01 172.18.0.1 proxy[1168]: 10.0.0.1 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"Jan  1 00:00:01 172.18.0.1 proxy[1168]: 10.0.0.1 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"Jan  1 00:00:01 172.18.0.1 proxy[1168]: not an nginx line"#,
+            #"Jan  1 00:00:01 172.18.0.1 proxy[1168]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+        ]
+        func clock() -> SyslogClock { SyslogClock(year: nil, reference: t("2025-01-01T05:00:00Z"), zone: .fixed(3600)) }
+        var memo = LineParser(options: ParseOptions(), clock: clock())
+        var fresh = LineParser(options: ParseOptions(), clock: clock())
+        for (k, line) in lines.enumerated() {
+            if k == 18 {  // a new clock (a new file of the set) between two lines of one prefix: the memo's time must not outlive it
+                memo.clock = SyslogClock(year: 2030, reference: nil, zone: .fixed(0))
+                fresh.clock = SyslogClock(year: 2030, reference: nil, zone: .fixed(0))
+            }
+            let (r1, e1) = parseLine(line, with: &memo)
+            let (r0, e0) = parseLine(line, with: &fresh)
+            #expect(r1 == r0, "line \(k + 1)")
+            #expect(e1 == e0, "line \(k + 1)")
+            #expect(memo.lastPrefix == fresh.lastPrefix, "line \(k + 1)")
+            _ = parseLine("no prefix here", with: &fresh)  // empties its memo, leaves its clock
+        }
+        // Lines 2, 4, 6, 8, 15, 18 and 19 reuse the prefix before them; the others may not (a new
+        // second, no space after the colon, a skipped tag, an empty payload, leading spaces).
+        #expect(memo.prefixReuses == 7)
+        #expect(fresh.prefixReuses == 0)
+        // The times themselves: the year turns at Jan 1 and a late Dec 31 line stays in 2024.
+        var p = LineParser(options: ParseOptions(), clock: clock())
+        let times = lines.prefix(6).map { parseLine($0, with: &p).1.time }
+        #expect(times == [t("2024-12-31T22:59:59Z"), t("2024-12-31T22:59:59Z"), t("2024-12-31T23:00:00Z"),
+                          t("2024-12-31T23:00:00Z"), t("2024-12-31T22:59:58Z"), t("2024-12-31T22:59:58Z")])
+    }
+
     @Test func highPrecisionPrefix() {
         let (r, e) = parseLine(#"2024-09-18T10:00:01.500+08:00 hub-1 proxy[1043]: 10.0.0.1 - "GET /v2/ HTTP/1.1" 401 76 "-" "ua" 0.001 0.001 ."#)
         #expect(r == .event(count: 1))
