@@ -59,9 +59,14 @@ func sampleNotification(status: Alert.Status = .firing) -> AlertNotification {
     }
 }
 
-@Suite struct OutboxAndDelivererTests {
+@Suite final class OutboxAndDelivererTests {
+    /// The outbox directories this test made, removed when it ends (a class suite: one instance a test).
+    private var made: [String] = []
+    deinit { for d in made { try? FileManager.default.removeItem(atPath: d) } }
+
     func setup(_ script: [HTTPOutcome], dir: String? = nil) throws -> (Deliverer, FakeTransport, FakeClock, String) {
         let d = dir ?? (NSTemporaryDirectory() + "/hw-outbox-\(UUID().uuidString)")
+        if dir == nil { made.append(d) }
         let clock = FakeClock()
         let transport = FakeTransport(script)
         let receiver = ReceiverSpec(name: "am", url: "http://127.0.0.1:9/hook", format: "alertmanager", headers: ["X-Team": "r"], hmacSecretEnv: "K")

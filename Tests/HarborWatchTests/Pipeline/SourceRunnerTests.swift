@@ -2,13 +2,19 @@ import Foundation
 import Testing
 @testable import HarborWatch
 
-/// Writes `text` to a new temp file and returns its path.
+/// Writes `text` to a new temp file (in a directory of its own) and returns its path; the caller
+/// removes it with `removeTempFile` (each run left five directories in /tmp before).
 func tempFile(_ name: String, _ bytes: [UInt8]) throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hw-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let url = dir.appendingPathComponent(name)
     try Data(bytes).write(to: url)
     return url.path
+}
+
+/// Removes a file made by `tempFile`, with its directory.
+func removeTempFile(_ path: String) {
+    try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
 }
 
 /// Every example line of harbor-logs.md's proxy, core, registry and jobservice sections, as one file.
@@ -77,6 +83,7 @@ let docLines: [String] = NginxAccessParserTests.proxyLines.map(\.0) + [
 
     @Test func continuationJoinsTheRecordBefore() throws {
         let path = try tempFile("core.log", Array((docLines.joined(separator: "\n") + "\n").utf8))
+        defer { removeTempFile(path) }
         let (events, stats) = run(path)
         #expect(stats.continuations == 1)
         #expect(stats.malformedCount == 0)
@@ -95,6 +102,7 @@ let docLines: [String] = NginxAccessParserTests.proxyLines.map(\.0) + [
         bytes += Array(repeating: 0x22, count: 5000) + [0x0A]  // only quotes
         bytes += Array("Sep 18 10:00:02 172.18.0.1 proxy[1043]: 10.0.0.1 - \"GET /v2/ HTTP/1.1\" 401 76 \"-\" \"ua\" 0.002 0.002 .".utf8)  // no newline
         let path = try tempFile("proxy.log", bytes)
+        defer { removeTempFile(path) }
         let (events, stats) = run(path, hint: .proxy)
         #expect(events.count == 2)
         #expect(stats.lines == 6)
@@ -110,6 +118,7 @@ let docLines: [String] = NginxAccessParserTests.proxyLines.map(\.0) + [
         bytes += [0xC3, 0x28]
         bytes += Array("ua\" 0.002 0.002 .\n".utf8)
         let path = try tempFile("proxy.log", bytes)
+        defer { removeTempFile(path) }
         let (events, stats) = run(path, hint: .proxy)
         #expect(stats.malformedCount == 0)
         #expect(events.first?.userAgent == "bad\u{FFFD}(ua")
@@ -117,6 +126,7 @@ let docLines: [String] = NginxAccessParserTests.proxyLines.map(\.0) + [
 
     @Test func jobLogFileNameGivesTheJobId() throws {
         let path = try tempFile("97833cef690cc2e9741266cd.log", Array("2024-09-18T10:00:06Z [INFO] [/controller/replication/transfer/image/transfer.go:292]: copy the blob sha256:77ea completed\n".utf8))
+        defer { removeTempFile(path) }
         let src = InputResolver().resolve([InputSpec(path: path)]).sources
         #expect(src.first?.componentHint == .job)
         var events: [Event] = []
@@ -131,6 +141,7 @@ let docLines: [String] = NginxAccessParserTests.proxyLines.map(\.0) + [
             #"Sep 18 10:00:03 172.18.0.1 proxy[1043]: 2024/09/18 02:00:03 [warn] 8#8: *1 an upstream response is buffered to a temporary file, client: 10.0.0.1, server: , request: "GET /v2/library/nginx/blobs/sha256:aa HTTP/1.1", upstream: "http://172.18.0.6:8080/v2/library/nginx/blobs/sha256:aa", host: "hub-1""#,
         ]
         let path = try tempFile("proxy.log", Array((lines.joined(separator: "\n") + "\n").utf8))
+        defer { removeTempFile(path) }
         var o = ParseOptions()
         o.year = nil
         let src = ResolvedSource(site: "hub-1", componentHint: .proxy, files: [path], name: path)
