@@ -90,11 +90,15 @@ struct AnalyzeCommand: ParsableCommand {
             o.checkpointIntervalSecs = checkpointInterval
             o.alertsPath = alerts
             let sink = TerminalSink(color: isatty(1) != 0 && getenv("NO_COLOR") == nil, alertsPath: alerts == "-" ? nil : alerts)
+            if !rulesFile.receivers.isEmpty, !dryRun { sink.queue = try OutboxQueue(rules: rulesFile, state: state) }
             let runner = WatchRunner(options: o, rules: rulesFile, sink: sink) { text, newline in
                 StandardError.write(newline ? "harborwatch: \(text)\n" : text)
             }
             _ = try runner.run()
-            if !rulesFile.receivers.isEmpty {
+            if let queue = sink.queue {
+                if let error = sink.queueError { throw error }
+                try queue.finish(timeout: deliveryTimeout)
+            } else if !rulesFile.receivers.isEmpty {
                 try Delivery.send(sink.collected, rules: rulesFile, dryRun: dryRun, timeout: deliveryTimeout, state: state)
             }
             return

@@ -20,18 +20,42 @@ enum Delivery {
             OutputBuffer(fd: 1).write(Array(("\n--- dry run: \(notifications.count) notification(s), nothing sent ---\n" + d.dryRun()).utf8))
             return
         }
-        let dir = outboxDir(rules, state: state)
-        let outbox = try Outbox(dir: dir)
-        let d = Deliverer(outbox: outbox, receivers: rules.receivers, maxAgeSecs: rules.outbox?.maxAgeSecs ?? 86_400)
-        var added = 0
-        for n in notifications where outbox.pending[n.idempotencyKey] == nil && !outbox.settled.contains(n.idempotencyKey) {
-            try d.enqueue(n)
-            added += 1
-        }
-        try d.drain(seconds: timeout)
-        for l in d.log { StandardError.write("harborwatch: \(l)\n") }
+        let queue = try OutboxQueue(rules: rules, state: state)
+        for n in notifications { try queue.add(n) }
+        try queue.finish(timeout: timeout)
+    }
+}
+
+/// The outbox of a run, filled as the notifications come: `analyze --state` hands each one on
+/// while it reads (rendered into its request and written to disk), rather than holding every
+/// notification with its alerts and findings until the end (over 10 M lines that held 100 MiB).
+final class OutboxQueue {
+    let dir: String
+    let outbox: Outbox
+    let deliverer: Deliverer
+    /// Notifications handed in, and those new to the outbox.
+    private(set) var count = 0, added = 0
+
+    init(rules: RulesFile, state: String?) throws {
+        dir = Delivery.outboxDir(rules, state: state)
+        outbox = try Outbox(dir: dir)
+        deliverer = Deliverer(outbox: outbox, receivers: rules.receivers, maxAgeSecs: rules.outbox?.maxAgeSecs ?? 86_400)
+    }
+
+    /// Writes `n` to the outbox unless it is there or was settled already.
+    func add(_ n: AlertNotification) throws {
+        count += 1
+        guard outbox.pending[n.idempotencyKey] == nil && !outbox.settled.contains(n.idempotencyKey) else { return }
+        try deliverer.enqueue(n)
+        added += 1
+    }
+
+    /// Delivers for `timeout` seconds and says what is left.
+    func finish(timeout: Double) throws {
+        try deliverer.drain(seconds: timeout)
+        for l in deliverer.log { StandardError.write("harborwatch: \(l)\n") }
         let pending = outbox.pending.count
-        var summary = "harborwatch: \(notifications.count) notification(s), \(added) new; \(pending) pending in \(dir)"
+        var summary = "harborwatch: \(count) notification(s), \(added) new; \(pending) pending in \(dir)"
         if pending > 0 { summary += " (sent on the next run or by watch)" }
         if outbox.deadLettered > 0 { summary += "; \(outbox.deadLettered) dead-lettered to \(outbox.deadLetterPath)" }
         if outbox.tornRecords > 0 { summary += "; \(outbox.tornRecords) torn outbox records skipped" }

@@ -138,10 +138,19 @@ final class TerminalSink: WatchSink {
         if alertsFD >= 0 { OutputBuffer(fd: alertsFD).write(AnalysisJSON.alerts([a])) }
     }
 
-    /// Notifications kept for delivery after a run, when there is no background worker.
+    /// Notifications kept for delivery after a run (`--dry-run`), when there is no worker or queue.
     var collected: [AlertNotification] = []
+    /// The outbox a run writes to as it goes (`analyze --state`), and the first error it gave.
+    var queue: OutboxQueue?
+    var queueError: Error?
 
     func notify(_ n: AlertNotification, at: Int64) {
-        if let worker { worker.enqueue(n) } else { collected.append(n) }
+        if let worker {
+            worker.enqueue(n)
+        } else if let queue {
+            do { try queue.add(n) } catch { if queueError == nil { queueError = error } }
+        } else {
+            collected.append(n)
+        }
     }
 }

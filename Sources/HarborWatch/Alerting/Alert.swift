@@ -62,6 +62,13 @@ public struct Notification: Sendable, Equatable {
     /// Idempotency key of this delivery: receivers drop a second copy with the same key.
     public var idempotencyKey: String
 
+    /// The pairs every map of `maps` holds (`commonLabels`, `commonAnnotations`).
+    public static func shared(_ maps: [[String: String]]) -> [String: String] {
+        var common = maps.first ?? [:]
+        for m in maps.dropFirst() { common = common.filter { m[$0.key] == $0.value } }
+        return common
+    }
+
     /// A notification.
     public init(
         receiver: String, groupKey: String, status: Alert.Status, groupLabels: [String: String],

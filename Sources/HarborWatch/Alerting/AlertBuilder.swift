@@ -69,6 +69,20 @@ public struct AlertBuilder: Sendable {
         return r
     }
 
+    /// `n` (scheduled from alerts built without rendering) with each alert's annotations rendered
+    /// as `alert(_:)` renders them, and its common annotations taken again; everything else (the
+    /// status and end the alerts had at the notification's time, labels, key) is kept.
+    public func rendered(_ n: Notification) -> Notification {
+        var out = n
+        out.alerts = n.alerts.map { a in
+            var r = a
+            r.annotations = rendered(a).annotations
+            return r
+        }
+        out.commonAnnotations = Notification.shared(out.alerts.map(\.annotations))
+        return out
+    }
+
     static func context(_ f: Finding, labels: [String: String], severity: String) -> [String: Any] {
         var details: [String: Any] = [:]
         for (k, v) in f.details { details[k] = AnalysisReport.render(v) }

@@ -72,13 +72,82 @@ public struct Router: Sendable {
 
     /// Every notification of `alerts`, up to event time `end` (repeats stop there; pending changes are still sent).
     public func schedule(_ alerts: [Alert], end: Int64) -> [Scheduled] {
-        struct Group {
-            var receiver: String
-            var route: RouteSpec
-            var key: String
-            var groupLabels: [String: String]
-            var alerts: [Alert] = []
+        var out: [Scheduled] = []
+        for g in groups(alerts) {
+            out += simulate(g, all: alerts, end: end)
         }
+        return Self.ordered(out)
+    }
+
+    /// What one group has sent, kept from one look to the next by `advance`.
+    public struct GroupProgress: Sendable, Equatable {
+        /// The last tick processed, and whether the group had a firing alert then.
+        var lastTick: Int64?
+        var firingAtLastTick = false
+        var lastSent: [String: Alert.Status] = [:]
+        var lastSentAt: Int64 = .min
+        var resolvedSent = Set<String>()
+    }
+
+    /// Every group's progress (a stream keeps one, and starts afresh when the rules change).
+    public struct Progress: Sendable, Equatable {
+        var groups: [String: GroupProgress] = [:]
+        /// An empty progress: the next `advance` schedules from each group's first change.
+        public init() {}
+    }
+
+    /// The notifications of `alerts` due from where `progress` left off up to event time `end`.
+    ///
+    /// A stream looks at its alerts again and again; `schedule` would simulate every group from
+    /// its first alert at each look, building every notification of the run again (over 10 M
+    /// lines that was a third of `analyze --state`'s time, and its memory grew with the run). This
+    /// goes on from each group's last tick: the ticks, states and notifications are those
+    /// `schedule` gives for alerts that change after the tick before them. An alert that turns up
+    /// with a time before a group's last tick (a late finding) goes out at the group's next tick,
+    /// where `schedule` would date it at the past tick it missed.
+    public func advance(_ alerts: [Alert], to end: Int64, progress: inout Progress) -> [Scheduled] {
+        var out: [Scheduled] = []
+        for g in groups(alerts) {
+            let wait = nanos(g.route.groupWaitSecs)
+            let interval = nanos(g.route.groupIntervalSecs)
+            let repeatEvery = nanos(g.route.repeatIntervalSecs)
+            var p = progress.groups[g.key] ?? GroupProgress()
+            var t: Int64?
+            if let last = p.lastTick {
+                var pending = g.alerts.lazy.flatMap { [$0.startsAt] + ($0.endsAt.map { [$0] } ?? []) }.filter { $0 > last }.min()
+                if pending == nil {
+                    // A late alert (its change before the last tick) that the group has not sent.
+                    let state = self.state(g.alerts, at: last, resolvedSent: p.resolvedSent, all: alerts)
+                    if !state.isEmpty, Self.changed(state, since: p.lastSent) { pending = last + 1 }
+                }
+                t = Self.next(after: last, pending: pending, firing: p.firingAtLastTick, interval: interval, repeatEvery: repeatEvery)
+            } else if let first = g.alerts.lazy.map(\.startsAt).min() {
+                t = first + wait
+            }
+            while let tick = t, tick <= end {
+                let (sent, firing) = step(g, at: tick, &p, all: alerts, repeatEvery: repeatEvery)
+                if let sent { out.append(sent) }
+                p.lastTick = tick
+                p.firingAtLastTick = firing
+                let pending = g.alerts.lazy.flatMap { [$0.startsAt] + ($0.endsAt.map { [$0] } ?? []) }.filter { $0 > tick }.min()
+                t = Self.next(after: tick, pending: pending, firing: firing, interval: interval, repeatEvery: repeatEvery)
+            }
+            progress.groups[g.key] = p
+        }
+        return Self.ordered(out)
+    }
+
+    /// A group of alerts: its receiver, route, key and group labels.
+    private struct Group {
+        var receiver: String
+        var route: RouteSpec
+        var key: String
+        var groupLabels: [String: String]
+        var alerts: [Alert] = []
+    }
+
+    /// The groups of `alerts`, by key.
+    private func groups(_ alerts: [Alert]) -> [Group] {
         var groups: [String: Group] = [:]
         for a in alerts {
             for (path, receiver, r) in matches(a.labels) {
@@ -87,55 +156,71 @@ public struct Router: Sendable {
                 groups[key, default: Group(receiver: receiver, route: r, key: key, groupLabels: gl)].alerts.append(a)
             }
         }
-        var out: [Scheduled] = []
-        for key in groups.keys.sorted() {
-            let g = groups[key]!
-            out += simulate(g.receiver, g.route, g.key, g.groupLabels, g.alerts, all: alerts, end: end)
-        }
-        return out.sorted { ($0.at, $0.notification.receiver, $0.notification.groupKey) < ($1.at, $1.notification.receiver, $1.notification.groupKey) }
+        return groups.keys.sorted().map { groups[$0]! }
     }
 
-    private func simulate(_ receiver: String, _ r: RouteSpec, _ key: String, _ gl: [String: String], _ alerts: [Alert], all: [Alert], end: Int64) -> [Scheduled] {
-        let wait = nanos(r.groupWaitSecs), interval = nanos(r.groupIntervalSecs), repeatEvery = nanos(r.repeatIntervalSecs)
+    private static func ordered(_ out: [Scheduled]) -> [Scheduled] {
+        out.sorted { ($0.at, $0.notification.receiver, $0.notification.groupKey) < ($1.at, $1.notification.receiver, $1.notification.groupKey) }
+    }
+
+    /// The group's alerts as they stand at `t`: resolved ones already sent and inhibited ones left out.
+    private func state(_ alerts: [Alert], at t: Int64, resolvedSent: Set<String>, all: [Alert]) -> [Alert] {
+        var state: [Alert] = []
+        for a in alerts where a.startsAt <= t {
+            var x = a
+            if let e = a.endsAt, e <= t { x.status = .resolved } else { x.status = .firing; x.endsAt = nil }
+            if x.status == .resolved && resolvedSent.contains(a.fingerprint) { continue }
+            if inhibited(a, at: t, among: all) { continue }
+            state.append(x)
+        }
+        return state
+    }
+
+    /// True when `state` differs from what was last sent (resolved alerts sent are gone from both).
+    private static func changed(_ state: [Alert], since lastSent: [String: Alert.Status]) -> Bool {
+        let now = Dictionary(state.map { ($0.fingerprint, $0.status) }, uniquingKeysWith: { a, _ in a })
+        return now != lastSent.filter { now[$0.key] != nil || $0.value == .firing }
+    }
+
+    /// One tick of a group at `t`: the notification due then, if any, and whether an alert fires.
+    private func step(_ g: Group, at t: Int64, _ p: inout GroupProgress, all: [Alert], repeatEvery: Int64) -> (Scheduled?, Bool) {
+        let state = self.state(g.alerts, at: t, resolvedSent: p.resolvedSent, all: all)
+        let firing = state.contains { $0.status == .firing }
+        let due = Self.changed(state, since: p.lastSent) || (firing && t - p.lastSentAt >= repeatEvery)
+        guard due, !state.isEmpty else { return (nil, firing) }
+        p.lastSent = Dictionary(state.map { ($0.fingerprint, $0.status) }, uniquingKeysWith: { a, _ in a })
+        p.lastSentAt = t
+        for a in state where a.status == .resolved { p.resolvedSent.insert(a.fingerprint) }
+        return (Scheduled(at: t, notification: notification(g.receiver, g.key, g.groupLabels, state, at: t)), firing)
+    }
+
+    /// The group's next tick after `t`: changes go out at the group's ticks, `group_interval`
+    /// apart from its first notification; a firing group repeats every `repeat_interval`.
+    private static func next(after t: Int64, pending: Int64?, firing: Bool, interval: Int64, repeatEvery: Int64) -> Int64? {
+        var next: Int64?
+        if let c = pending { next = t + max(1, (c - t + interval - 1) / interval) * interval }
+        if firing {
+            let rep = t + repeatEvery
+            next = next.map { min($0, rep) } ?? rep
+        }
+        return next
+    }
+
+    private func simulate(_ g: Group, all: [Alert], end: Int64) -> [Scheduled] {
+        let wait = nanos(g.route.groupWaitSecs), interval = nanos(g.route.groupIntervalSecs), repeatEvery = nanos(g.route.repeatIntervalSecs)
         // Every time the group's content changes.
-        let changes = Set(alerts.flatMap { [$0.startsAt] + ($0.endsAt.map { [$0] } ?? []) }).sorted()
+        let changes = Set(g.alerts.flatMap { [$0.startsAt] + ($0.endsAt.map { [$0] } ?? []) }).sorted()
         guard let first = changes.first else { return [] }
         var out: [Scheduled] = []
         var t = first + wait
-        var lastSent: [String: Alert.Status] = [:]
-        var lastSentAt: Int64 = .min
-        var resolvedSent = Set<String>()
+        var p = GroupProgress()
         while true {
-            // The alerts as they stand at t, inhibited ones left out.
-            var state: [Alert] = []
-            for a in alerts where a.startsAt <= t {
-                var x = a
-                if let e = a.endsAt, e <= t { x.status = .resolved } else { x.status = .firing; x.endsAt = nil }
-                if x.status == .resolved && resolvedSent.contains(a.fingerprint) { continue }
-                if inhibited(a, at: t, among: all) { continue }
-                state.append(x)
-            }
-            let now = Dictionary(state.map { ($0.fingerprint, $0.status) }, uniquingKeysWith: { a, _ in a })
-            let changed = now != lastSent.filter { now[$0.key] != nil || $0.value == .firing }
-            let firing = state.contains { $0.status == .firing }
-            let due = changed || (firing && t - lastSentAt >= repeatEvery)
-            if due, !state.isEmpty {
-                out.append(Scheduled(at: t, notification: notification(receiver, key, gl, state, at: t)))
-                lastSent = now
-                lastSentAt = t
-                for a in state where a.status == .resolved { resolvedSent.insert(a.fingerprint) }
-            }
-            // The next moment something can be sent.
+            let (sent, firing) = step(g, at: t, &p, all: all, repeatEvery: repeatEvery)
+            if let sent { out.append(sent) }
+            // The next moment something can be sent; repeats stop at `end`.
             let pendingChange = changes.first { $0 > t }
-            var next: Int64?
-            // Changes go out at the group's ticks: group_interval apart from its first notification.
-            if let c = pendingChange { next = t + max(1, (c - t + interval - 1) / interval) * interval }
-            if firing || state.contains(where: { $0.status == .firing }) {
-                let rep = t + repeatEvery
-                next = next.map { min($0, rep) } ?? rep
-                if pendingChange == nil && rep > end { next = nil }
-            }
-            guard let n = next else { break }
+            if pendingChange == nil && firing && t + repeatEvery > end { break }
+            guard let n = Self.next(after: t, pending: pendingChange, firing: firing, interval: interval, repeatEvery: repeatEvery) else { break }
             t = n
         }
         return out
@@ -143,12 +228,8 @@ public struct Router: Sendable {
 
     private func notification(_ receiver: String, _ key: String, _ gl: [String: String], _ alerts: [Alert], at t: Int64) -> Notification {
         let sorted = alerts.sorted { ($0.startsAt, $0.fingerprint) < ($1.startsAt, $1.fingerprint) }
-        var common = sorted.first?.labels ?? [:]
-        var commonAnn = sorted.first?.annotations ?? [:]
-        for a in sorted.dropFirst() {
-            common = common.filter { a.labels[$0.key] == $0.value }
-            commonAnn = commonAnn.filter { a.annotations[$0.key] == $0.value }
-        }
+        let common = Notification.shared(sorted.map(\.labels))
+        let commonAnn = Notification.shared(sorted.map(\.annotations))
         let status: Alert.Status = sorted.contains { $0.status == .firing } ? .firing : .resolved
         let idem = Fingerprint.of([
             "receiver": receiver, "group": key, "at": String(t),

@@ -148,6 +148,16 @@ import Testing
                      startsAt: t("2024-09-18T\(from)Z"), endsAt: to.map { t("2024-09-18T\($0)Z") })
     }
 
+    /// Grouped by site: 30 s wait, 5 min interval, hourly repeats.
+    func siteRoute() -> RouteSpec {
+        var route = RouteSpec(receiver: "ops")
+        route.groupBy = ["site"]
+        route.groupWaitSecs = 30
+        route.groupIntervalSecs = 300
+        route.repeatIntervalSecs = 3600
+        return route
+    }
+
     @Test func fingerprintsAreStableAndOrderFree() {
         #expect(Fingerprint.of(["a": "1", "b": "2"]) == Fingerprint.of(["b": "2", "a": "1"]))
         #expect(Fingerprint.of(["a": "1", "b": "2"]) != Fingerprint.of(["a": "12"]))
@@ -155,11 +165,7 @@ import Testing
     }
 
     @Test func groupWaitIntervalAndResolve() {
-        var route = RouteSpec(receiver: "ops")
-        route.groupBy = ["site"]
-        route.groupWaitSecs = 30
-        route.groupIntervalSecs = 300
-        route.repeatIntervalSecs = 3600
+        let route = siteRoute()
         let a = alert("x", site: "hub-1", from: "02:00:00", to: "02:20:00")
         let b = alert("y", site: "hub-1", from: "02:00:10")
         let c = alert("z", site: "hub-2", from: "02:01:00")
@@ -192,6 +198,65 @@ import Testing
         let router = Router(rules: r)
         #expect(router.matches(["severity": "critical", "alertname": "replication_lag"]).map(\.1) == ["pager", "all"])
         #expect(router.matches(["severity": "warning", "alertname": "tag_without_data"]).map(\.1) == ["all"])
+    }
+
+    /// A stream's view at `look`: the alerts started by then, resolved only if they ended by then.
+    func view(_ alerts: [Alert], at look: Int64) -> [Alert] {
+        alerts.filter { $0.startsAt <= look }.map { a in
+            var x = a
+            if let e = a.endsAt, e > look { x.endsAt = nil; x.status = .firing }
+            return x
+        }
+    }
+
+    /// `advance`, asked at every look of a stream, sends exactly the notifications that `schedule`
+    /// gives for the whole run (same times, alerts and keys), without simulating the past again.
+    @Test func advanceAtEachLookGivesTheSchedule() {
+        let route = siteRoute()
+        func hms(_ secs: Int) -> String { String(format: "%02d:%02d:%02d", secs / 3600, secs / 60 % 60, secs % 60) }
+        var alerts: [Alert] = []
+        for k in 0..<40 {  // alerts that start and end all through three hours, on two sites
+            let start = 2 * 3600 + k * 263
+            alerts.append(alert("a\(k % 5)", site: k % 2 == 0 ? "hub-1" : "hub-2", from: hms(start),
+                                to: k % 3 == 0 ? nil : hms(start + 600 + (k % 7) * 411), extra: ["n": "\(k)"]))
+        }
+        let last = t("2024-09-18T05:30:00Z")
+        let router = Router(route: route)
+        let whole = router.schedule(alerts, end: last).filter { $0.at <= last }
+        for step in [7, 60, 301, 1800] as [Int64] {  // looks 7 s, 1 min, 5 min and 30 min apart
+            var progress = Router.Progress()
+            var sent: [Router.Scheduled] = []
+            var look = t("2024-09-18T02:00:00Z")
+            while look <= last {
+                sent += router.advance(view(alerts, at: look), to: look, progress: &progress)
+                look += step * Timestamps.nsPerSecond
+            }
+            sent += router.advance(view(alerts, at: last), to: last, progress: &progress)
+            #expect(sent.count == whole.count, "looks \(step) s apart")
+            #expect(sent.map(\.at) == whole.map(\.at), "looks \(step) s apart")
+            #expect(sent.map(\.notification) == whole.map(\.notification), "looks \(step) s apart")
+        }
+        #expect(whole.count > 20)
+    }
+
+    /// An alert found late (its start before the group's last tick) goes out at the group's next
+    /// tick, once; a group with nothing new sends nothing more until its repeat.
+    @Test func lateAlertGoesOutAtTheNextTick() {
+        let route = siteRoute()
+        let router = Router(route: route)
+        var progress = Router.Progress()
+        let a = alert("x", site: "hub-1", from: "02:00:00", to: "02:02:00")
+        let first = router.advance([a], to: t("2024-09-18T02:10:00Z"), progress: &progress)
+        #expect(first.map { Timestamps.format($0.at) } == ["2024-09-18T02:00:30Z", "2024-09-18T02:05:30Z"])
+        #expect(router.advance([a], to: t("2024-09-18T02:20:00Z"), progress: &progress).isEmpty)
+        // Found at 02:20, started at 02:04 (before the tick of 02:05:30), still firing.
+        let late = alert("y", site: "hub-1", from: "02:04:00")
+        let next = router.advance([a, late], to: t("2024-09-18T02:20:00Z"), progress: &progress)
+        #expect(next.map { Timestamps.format($0.at) } == ["2024-09-18T02:10:30Z"])
+        #expect(next.first?.notification.alerts.map { $0.labels["alertname"] } == ["y"])
+        #expect(router.advance([a, late], to: t("2024-09-18T02:30:00Z"), progress: &progress).isEmpty)
+        let repeated = router.advance([a, late], to: t("2024-09-18T03:20:00Z"), progress: &progress)
+        #expect(repeated.map { Timestamps.format($0.at) } == ["2024-09-18T03:10:30Z"])
     }
 
     @Test func inhibitionMutesTargetsWithEqualLabels() {
