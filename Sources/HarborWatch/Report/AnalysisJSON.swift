@@ -229,12 +229,18 @@ public enum AnalysisJSON {
 public enum Fingerprint {
     /// 16 hex digits of FNV-1a 64 over the sorted `name=value` pairs.
     public static func of(_ labels: [String: String]) -> String {
+        // The bytes hashed are `name=value\0` of each pair, without building that String (a
+        // stream fingerprints every alert at every look).
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for k in labels.keys.sorted() {
-            for b in (k + "=" + labels[k]! + "\u{0}").utf8 {
-                h ^= UInt64(b)
-                h &*= 0x100_0000_01b3
-            }
+        @inline(__always) func add(_ b: UInt8) {
+            h ^= UInt64(b)
+            h &*= 0x100_0000_01b3
+        }
+        for (k, v) in labels.sorted(by: { $0.key < $1.key }) {
+            for b in k.utf8 { add(b) }
+            add(0x3D)
+            for b in v.utf8 { add(b) }
+            add(0)
         }
         let s = String(h, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
