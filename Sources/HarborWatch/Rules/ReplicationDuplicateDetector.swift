@@ -133,7 +133,10 @@ public final class ReplicationDuplicateDetector: Detector {
     public func finish(_ ctx: AnalysisContext) -> [Finding] {
         let window = nanos(settings.duplicateWindowSecs)
         var out: [Finding] = []
-        for artifact in Set(jobRuns.keys).union(writeRuns.keys).sorted() {
+        // A group needs two jobs or two writes: artifacts with fewer are not even sorted (a stream
+        // asks for the findings at every look).
+        let candidates = Set(jobRuns.filter { $0.value.count >= 2 }.keys).union(writeRuns.filter { $0.value.count >= 2 }.keys)
+        for artifact in candidates.sorted() {
             let jobs = (jobRuns[artifact] ?? []).sorted { ($0.start, $0.site) < ($1.start, $1.site) }
             let writes = (writeRuns[artifact] ?? []).sorted { ($0.start, $0.site) < ($1.start, $1.site) }
             // Cluster by the window, starting at each group's first run.

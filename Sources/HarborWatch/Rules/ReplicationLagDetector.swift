@@ -149,7 +149,15 @@ public final class ReplicationLagDetector: Detector {
     }
 
     public func finish(_ ctx: AnalysisContext) -> [Finding] {
-        foldedFindings + findings(pushes, ctx)
+        // Only the pushes late somewhere give findings: those alone are copied and sorted (a
+        // stream asks for the findings at every look, and nearly every push held arrived in time).
+        let maxLag = nanos(settings.maxLagSecs)
+        let secondaries = ctx.sites.filter { ctx.isSecondary($0) }
+        func late(_ p: Push) -> Bool {
+            secondaries.contains { s in !p.alreadyPresent.contains(s) && (p.arrivals[s] ?? ctx.now) - p.pushedAt > maxLag }
+        }
+        let held = (done.filter(late) + open.values.filter(late)).sorted { ($0.pushedAt, $0.key) < ($1.pushedAt, $1.key) }
+        return foldedFindings + findings(held, ctx)
     }
 
     private func findings(_ list: [Push], _ ctx: AnalysisContext) -> [Finding] {
