@@ -114,11 +114,11 @@ public struct Router: Sendable {
             var p = progress.groups[g.key] ?? GroupProgress()
             var t: Int64?
             if let last = p.lastTick {
-                var pending = g.alerts.lazy.flatMap { [$0.startsAt] + ($0.endsAt.map { [$0] } ?? []) }.filter { $0 > last }.min()
+                var pending = Self.firstChange(g.alerts, after: last)
                 if pending == nil {
                     // A late alert (its change before the last tick) that the group has not sent.
                     let state = self.state(g.alerts, at: last, resolvedSent: p.resolvedSent, all: alerts)
-                    if !state.isEmpty, Self.changed(state, since: p.lastSent) { pending = last + 1 }
+                    if !state.isEmpty, Self.changed(Self.statuses(state), since: p.lastSent) { pending = last + 1 }
                 }
                 t = Self.next(after: last, pending: pending, firing: p.firingAtLastTick, interval: interval, repeatEvery: repeatEvery)
             } else if let first = g.alerts.lazy.map(\.startsAt).min() {
@@ -129,8 +129,7 @@ public struct Router: Sendable {
                 if let sent { out.append(sent) }
                 p.lastTick = tick
                 p.firingAtLastTick = firing
-                let pending = g.alerts.lazy.flatMap { [$0.startsAt] + ($0.endsAt.map { [$0] } ?? []) }.filter { $0 > tick }.min()
-                t = Self.next(after: tick, pending: pending, firing: firing, interval: interval, repeatEvery: repeatEvery)
+                t = Self.next(after: tick, pending: Self.firstChange(g.alerts, after: tick), firing: firing, interval: interval, repeatEvery: repeatEvery)
             }
             progress.groups[g.key] = p
         }
@@ -176,19 +175,35 @@ public struct Router: Sendable {
         return state
     }
 
-    /// True when `state` differs from what was last sent (resolved alerts sent are gone from both).
-    private static func changed(_ state: [Alert], since lastSent: [String: Alert.Status]) -> Bool {
-        let now = Dictionary(state.map { ($0.fingerprint, $0.status) }, uniquingKeysWith: { a, _ in a })
-        return now != lastSent.filter { now[$0.key] != nil || $0.value == .firing }
+    /// The earliest start or end of `alerts` after `t` (the group's next change), without building
+    /// a list of every change at each tick.
+    private static func firstChange(_ alerts: [Alert], after t: Int64) -> Int64? {
+        var first: Int64?
+        for a in alerts {
+            if a.startsAt > t, a.startsAt < first ?? .max { first = a.startsAt }
+            if let e = a.endsAt, e > t, e < first ?? .max { first = e }
+        }
+        return first
+    }
+
+    /// Each alert's status, by fingerprint.
+    private static func statuses(_ state: [Alert]) -> [String: Alert.Status] {
+        Dictionary(state.map { ($0.fingerprint, $0.status) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// True when `now` differs from what was last sent (resolved alerts sent are gone from both).
+    private static func changed(_ now: [String: Alert.Status], since lastSent: [String: Alert.Status]) -> Bool {
+        now != lastSent.filter { now[$0.key] != nil || $0.value == .firing }
     }
 
     /// One tick of a group at `t`: the notification due then, if any, and whether an alert fires.
     private func step(_ g: Group, at t: Int64, _ p: inout GroupProgress, all: [Alert], repeatEvery: Int64) -> (Scheduled?, Bool) {
         let state = self.state(g.alerts, at: t, resolvedSent: p.resolvedSent, all: all)
         let firing = state.contains { $0.status == .firing }
-        let due = Self.changed(state, since: p.lastSent) || (firing && t - p.lastSentAt >= repeatEvery)
+        let now = Self.statuses(state)
+        let due = Self.changed(now, since: p.lastSent) || (firing && t - p.lastSentAt >= repeatEvery)
         guard due, !state.isEmpty else { return (nil, firing) }
-        p.lastSent = Dictionary(state.map { ($0.fingerprint, $0.status) }, uniquingKeysWith: { a, _ in a })
+        p.lastSent = now
         p.lastSentAt = t
         for a in state where a.status == .resolved { p.resolvedSent.insert(a.fingerprint) }
         return (Scheduled(at: t, notification: notification(g.receiver, g.key, g.groupLabels, state, at: t)), firing)
@@ -208,9 +223,7 @@ public struct Router: Sendable {
 
     private func simulate(_ g: Group, all: [Alert], end: Int64) -> [Scheduled] {
         let wait = nanos(g.route.groupWaitSecs), interval = nanos(g.route.groupIntervalSecs), repeatEvery = nanos(g.route.repeatIntervalSecs)
-        // Every time the group's content changes.
-        let changes = Set(g.alerts.flatMap { [$0.startsAt] + ($0.endsAt.map { [$0] } ?? []) }).sorted()
-        guard let first = changes.first else { return [] }
+        guard let first = g.alerts.lazy.map(\.startsAt).min() else { return [] }
         var out: [Scheduled] = []
         var t = first + wait
         var p = GroupProgress()
@@ -218,7 +231,7 @@ public struct Router: Sendable {
             let (sent, firing) = step(g, at: t, &p, all: all, repeatEvery: repeatEvery)
             if let sent { out.append(sent) }
             // The next moment something can be sent; repeats stop at `end`.
-            let pendingChange = changes.first { $0 > t }
+            let pendingChange = Self.firstChange(g.alerts, after: t)
             if pendingChange == nil && firing && t + repeatEvery > end { break }
             guard let n = Self.next(after: t, pending: pendingChange, firing: firing, interval: interval, repeatEvery: repeatEvery) else { break }
             t = n

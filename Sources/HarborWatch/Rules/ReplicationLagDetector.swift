@@ -151,24 +151,26 @@ public final class ReplicationLagDetector: Detector {
     public func finish(_ ctx: AnalysisContext) -> [Finding] {
         // Only the pushes late somewhere give findings: those alone are copied and sorted (a
         // stream asks for the findings at every look, and nearly every push held arrived in time).
-        let maxLag = nanos(settings.maxLagSecs)
         let secondaries = ctx.sites.filter { ctx.isSecondary($0) }
-        func late(_ p: Push) -> Bool {
-            secondaries.contains { s in !p.alreadyPresent.contains(s) && (p.arrivals[s] ?? ctx.now) - p.pushedAt > maxLag }
-        }
+        func late(_ p: Push) -> Bool { secondaries.contains { lateLag(p, $0, ctx) != nil } }
         let held = (done.filter(late) + open.values.filter(late)).sorted { ($0.pushedAt, $0.key) < ($1.pushedAt, $1.key) }
         return foldedFindings + findings(held, ctx)
     }
 
+    /// How long `p` took, or has waited so far, to reach `s`, when that is over the limit (nil:
+    /// in time, or it was there already).
+    private func lateLag(_ p: Push, _ s: String, _ ctx: AnalysisContext) -> Int64? {
+        guard !p.alreadyPresent.contains(s) else { return nil }
+        let lag = (p.arrivals[s] ?? ctx.now) - p.pushedAt
+        return lag > nanos(settings.maxLagSecs) ? lag : nil
+    }
+
     private func findings(_ list: [Push], _ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
-        let maxLag = nanos(settings.maxLagSecs)
         for p in list {
             for s in ctx.sites where ctx.isSecondary(s) {
-                if p.alreadyPresent.contains(s) { continue }
+                guard let lag = lateLag(p, s, ctx) else { continue }
                 let arrival = p.arrivals[s]
-                let lag = (arrival ?? ctx.now) - p.pushedAt
-                guard lag > maxLag else { continue }
                 var ev = [p.evidence]
                 if let a = p.arrivalEvidence[s] { ev.append(a) }
                 let lagSecs = Double(lag) / 1e9
