@@ -220,6 +220,52 @@ struct KeyHash {
     }
 }
 
+/// `AnalysisContext.clientKey`, remembered for the strings it was last computed from.
+///
+/// A front line's site, client and user agent are interned, so the lines of one client share the
+/// same three strings: their 16 bytes each are compared here instead of hashing 100–200 bytes of
+/// text per line again. The memo holds the strings it compares with, so their storage cannot be
+/// freed and reused for other text while an entry names it; a miss computes the key as before.
+struct ClientKeyMemo {
+    private struct Entry {
+        var site: String
+        var client: String?
+        var userAgent: String?
+        var key: UInt64
+    }
+
+    private var entries: [Entry?] = Array(repeating: nil, count: 1024)
+
+    /// The 16 bytes of a `String` value: equal bits are the same text (the same storage and count,
+    /// or the same small string).
+    @inline(__always)
+    private static func bits(_ s: String?) -> (UInt64, UInt64) {
+        guard let s else { return (0, 0) }
+        return unsafeBitCast(s, to: (UInt64, UInt64).self)
+    }
+
+    @inline(__always)
+    private static func same(_ a: String?, _ b: String?) -> Bool {
+        let x = bits(a), y = bits(b)
+        return x.0 == y.0 && x.1 == y.1 && (a == nil) == (b == nil)
+    }
+
+    /// `AnalysisContext.clientKey(e)`.
+    mutating func key(_ e: Event) -> UInt64 {
+        let site = e.site, client = e.client, agent = e.userAgent
+        let c = Self.bits(client), a = Self.bits(agent)
+        var mix = (c.0 ^ (c.1 &* 31) ^ (a.0 &* 0x9E37_79B9_7F4A_7C15) ^ a.1) &* 0xBF58_476D_1CE4_E5B9
+        mix ^= mix >> 29
+        let slot = Int(truncatingIfNeeded: mix) & (entries.count - 1)
+        if let hit = entries[slot], Self.same(hit.client, client), Self.same(hit.userAgent, agent), Self.same(hit.site, site) {
+            return hit.key
+        }
+        let key = AnalysisContext.clientKey(e)
+        entries[slot] = Entry(site: site, client: client, userAgent: agent, key: key)
+        return key
+    }
+}
+
 /// Hooks into the allocator the executable links (jemalloc); unset in the tests.
 public enum Allocator {
     /// Returns freed pages to the kernel now.

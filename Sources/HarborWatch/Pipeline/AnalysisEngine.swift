@@ -63,11 +63,13 @@ public final class AnalysisEngine {
         return front
     }
 
+    private var clientKeys = ClientKeyMemo()
+
     /// Reads one event.
     public func consume(_ event: consuming Event) {
         var e = event
         e.isFrontLine = ctx.computeFront(e)
-        if e.isFrontLine { e.clientKey = AnalysisContext.clientKey(e) }
+        if e.isFrontLine { e.clientKey = clientKeys.key(e) }
         consumed += 1
         ctx.advance(e.time)
         stitcher.observe(e, ctx)

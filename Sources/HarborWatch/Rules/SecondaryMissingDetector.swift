@@ -29,7 +29,7 @@ public final class SecondaryMissingDetector: Detector {
         var evidence: EvidenceList
     }
 
-    private var open: [String: Incident] = [:]
+    private var open: [ArtifactIncidentKey: Incident] = [:]
     private var closed: [Incident] = []
     /// 404s on secondaries for artifacts the primary never had (not replication problems).
     public private(set) var unrelated404 = 0
@@ -55,7 +55,7 @@ public final class SecondaryMissingDetector: Detector {
                 unrelated404 += 1
                 return
             }
-            let id = artifactIncidentKey(e.site, repo, ref)
+            let id = ArtifactIncidentKey(e.site, repo, ref)
             var inc = open[id] ?? Incident(
                 site: e.site, repository: e.repository ?? "", reference: e.reference ?? "", kind: e.kind,
                 primarySince: had.since, first: e.time, last: e.time, evidence: EvidenceList(limit: settings.evidenceLimit))
@@ -69,9 +69,9 @@ public final class SecondaryMissingDetector: Detector {
             open[id] = inc
             return
         }
-        // The id is a String: built only when an incident is open and the request succeeded.
+        // The key is made only when an incident is open and the request succeeded.
         guard !open.isEmpty, e.status >= 200, e.status < 400 else { return }
-        let id = artifactIncidentKey(e.site, repo, ref)
+        let id = ArtifactIncidentKey(e.site, repo, ref)
         guard var inc = open[id] else { return }
         if e.method == "PUT" {
             if inc.availableAt == nil {

@@ -18,7 +18,7 @@ public final class TagWithoutDataDetector: Detector {
     }
 
     private var lists: [HashKey: (time: Int64, event: Event)] = [:]
-    private var open: [String: Incident] = [:]
+    private var open: [ArtifactIncidentKey: Incident] = [:]
     private var closed: [Incident] = []
 
     init(settings: DetectorSettings) { self.settings = settings }
@@ -33,7 +33,7 @@ public final class TagWithoutDataDetector: Detector {
         }
         guard kind == .manifest, e.isRead, let ref = e.reference else { return }
         if e.status == 404, !lists.isEmpty, let l = lists[HashKey(listKey(e, repo))], e.time - l.time <= nanos(settings.tagWindowSecs), e.time >= l.time {
-            let id = artifactIncidentKey(e.site, repo, ref)
+            let id = ArtifactIncidentKey(e.site, repo, ref)
             let client = e.client ?? "-"
             var inc = open[id] ?? Incident(site: e.site, repository: repo, reference: ref, first: e.time, last: e.time, evidence: EvidenceList(limit: settings.evidenceLimit))
             if inc.count == 0 || !inc.evidence.items.contains(Evidence(l.event, note: "tags/list listed the repository")) {
@@ -44,7 +44,7 @@ public final class TagWithoutDataDetector: Detector {
             inc.last = e.time
             if !inc.clients.contains(client) { inc.clients.append(client) }
             open[id] = inc
-        } else if e.status >= 200, e.status < 400, !open.isEmpty, var inc = open.removeValue(forKey: artifactIncidentKey(e.site, repo, ref)) {
+        } else if e.status >= 200, e.status < 400, !open.isEmpty, var inc = open.removeValue(forKey: ArtifactIncidentKey(e.site, repo, ref)) {
             inc.servedAt = e.time
             inc.evidence.add(e, note: "served")
             closed.append(inc)
@@ -74,7 +74,7 @@ public final class TagWithoutDataDetector: Detector {
     private var lastSweep: Int64 = 0
 
     public func finish(_ ctx: AnalysisContext) -> [Finding] {
-        (closed + open.values).sorted { ($0.first, $0.site, $0.repository) < ($1.first, $1.site, $1.repository) }.map { inc in
+        (closed + open.values).sorted { ($0.first, $0.site, $0.repository, $0.reference) < ($1.first, $1.site, $1.repository, $1.reference) }.map { inc in
             Finding(
                 detector: id, site: inc.site, severity: "warning",
                 summary: "tags/list on \(inc.site) lists \(inc.repository) but its manifest \(inc.reference) answered 404 (\(inc.count)×): the database has the tag, this site's storage does not",

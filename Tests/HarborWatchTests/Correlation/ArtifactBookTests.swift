@@ -84,3 +84,57 @@ import Testing
         #expect(d[HashKey(12345)] == nil)
     }
 }
+
+@Suite struct ClientKeyMemoTests {
+    /// The memo gives what `clientKey` computes, for strings shared (interned) or made anew with
+    /// the same text, for absent fields, and when entries are overwritten by other clients.
+    @Test func memoGivesTheComputedKey() {
+        var memo = ClientKeyMemo()
+        let agents: [String?] = [nil, "curl/8", "docker/20.10.17 go/go1.17.11 git-commit/a89b842 kernel/5.10.0-8-amd64 os/linux arch/amd64"]
+        var events: [Event] = []
+        for i in 0..<3_000 {
+            var e = Event(site: i % 3 == 0 ? "hub-1" : "hub-2-secondary-datacenter", file: "-", line: i)
+            e.client = i % 7 == 0 ? nil : "10.0.\(i % 61).\(i % 5)"
+            // Every third agent is made anew (same text, other storage); the others are shared.
+            let a = agents[i % agents.count]
+            e.userAgent = i % 3 == 1 ? a.map { String(decoding: Array($0.utf8), as: UTF8.self) } : a
+            events.append(e)
+        }
+        var seen = Set<UInt64>()
+        for e in events + events.reversed() {
+            let k = memo.key(e)
+            #expect(k == AnalysisContext.clientKey(e))
+            seen.insert(k)
+        }
+        // 2 sites x (60 addresses + none) x 3 agents at most; more than one per site and agent.
+        #expect(seen.count > 6)
+        // Same text, whatever the storage: the same key.
+        var a = Event(site: "hub-1", file: "-", line: 1)
+        a.client = "10.1.2.3"
+        a.userAgent = String(decoding: Array("docker/24.0.7 go/go1.20.10 git-commit/311b9ff".utf8), as: UTF8.self)
+        var b = a
+        b.userAgent = String(decoding: Array("docker/24.0.7 go/go1.20.10 git-commit/311b9ff".utf8), as: UTF8.self)
+        b.line = 2
+        #expect(memo.key(a) == memo.key(b))
+        b.userAgent = "docker/24.0.7 go/go1.20.10 git-commit/311b9fe"
+        #expect(memo.key(a) != memo.key(b))
+        #expect(memo.key(b) == AnalysisContext.clientKey(b))
+    }
+}
+
+@Suite struct ArtifactIncidentKeyTests {
+    /// Equal for the same three texts, whatever their storage; the fields' ends count (the old
+    /// `site repository@reference` string could not tell `a b`,`c` from `a`,`b c`).
+    @Test func fieldsAndTheirEndsCount() {
+        let k = ArtifactIncidentKey("hub-2", "app/web", "2.3.1")
+        #expect(k == ArtifactIncidentKey(String(decoding: Array("hub-2".utf8), as: UTF8.self), "app/web", String("2.3.1")))
+        #expect(k.hashValue == ArtifactIncidentKey("hub-2", String(decoding: Array("app/web".utf8), as: UTF8.self), "2.3.1").hashValue)
+        #expect(k != ArtifactIncidentKey("hub-2", "app/web", "2.3.2"))
+        #expect(k != ArtifactIncidentKey("hub-1", "app/web", "2.3.1"))
+        #expect(ArtifactIncidentKey("a b", "c", "d") != ArtifactIncidentKey("a", "b c", "d"))
+        var d: [ArtifactIncidentKey: Int] = [:]
+        for i in 0..<500 { d[ArtifactIncidentKey("hub-2", "app/r\(i % 50)", "v\(i / 50)")] = i }
+        #expect(d.count == 500)
+        #expect(d[ArtifactIncidentKey("hub-2", "app/r7", "v3")] == 157)
+    }
+}

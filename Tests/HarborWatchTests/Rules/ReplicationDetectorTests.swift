@@ -221,6 +221,20 @@ extension Scenario {
         #expect(f[0].evidence.count == 2)
     }
 
+    /// Two tags of one repository missing at the same second: reported in the order of their
+    /// references (the order of the detector's table, which differs from run to run, used to
+    /// decide).
+    @Test func sameSecondIncidentsComeInReferenceOrder() throws {
+        var s = Scenario()
+        s.proxy("hub-2", "02:38:10", "10.60.3.8", "GET /v2/app/api/tags/list", 200, ua: "skopeo/1.13")
+        for tag in ["5.0.2", "5.0.0", "5.0.3", "5.0.1"] {
+            s.proxy("hub-2", "02:38:11", "10.60.3.8", "GET /v2/app/api/manifests/\(tag)", 404, ua: "skopeo/1.13")
+        }
+        s.end("02:40:00")
+        let f = try s.findings("tag_without_data")
+        #expect(f.map { $0.labels["reference"] ?? "" } == ["5.0.0", "5.0.1", "5.0.2", "5.0.3"])
+    }
+
     @Test func otherClientOrTooLateIsNot() throws {
         var s = Scenario()
         s.proxy("hub-2", "02:38:10", "10.60.3.8", "GET /v2/app/api/tags/list", 200, ua: "skopeo/1.13")
