@@ -135,7 +135,9 @@ public final class ReplicationDuplicateDetector: Detector {
         var out: [Finding] = []
         // A group needs two jobs or two writes: artifacts with fewer are not even sorted (a stream
         // asks for the findings at every look).
-        let candidates = Set(jobRuns.filter { $0.value.count >= 2 }.keys).union(writeRuns.filter { $0.value.count >= 2 }.keys)
+        // (Only the keys are collected: `filter` on a Dictionary built a copy of each table.)
+        var candidates = Set(jobRuns.compactMap { $0.value.count >= 2 ? $0.key : nil })
+        for (artifact, runs) in writeRuns where runs.count >= 2 { candidates.insert(artifact) }
         for artifact in candidates.sorted() {
             let jobs = (jobRuns[artifact] ?? []).sorted { ($0.start, $0.site) < ($1.start, $1.site) }
             let writes = (writeRuns[artifact] ?? []).sorted { ($0.start, $0.site) < ($1.start, $1.site) }
