@@ -49,3 +49,9 @@ funcs samples | awk '{ n[$2] += $1 } END { for (s in n) print n[s], s }' | sort 
 [ -s "$TMP/order" ] || { echo "hot-functions.sh: callgrind listed no functions" >&2; exit 1; }
 mv "$TMP/order" "$OUT"
 echo "hot-functions.sh: $(wc -l < "$OUT") functions -> $OUT"
+# SwiftPM does not know the file is an input of the link: drop the release executables so that
+# the next release build links them again with it.
+for d in "$REPO"/.build "$REPO"/.build-bench; do
+    for f in "$d"/release/harborwatch "$d"/*/release/harborwatch; do [ -f "$f" ] && rm -f "$f" && echo "hot-functions.sh: removed $f (relinked by the next build)"; done
+done
+true
