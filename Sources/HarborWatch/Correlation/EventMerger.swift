@@ -39,11 +39,18 @@ public final class EventMerger {
 
     /// The next event in time order, or nil when all sources are exhausted.
     public func next() -> Event? {
-        guard let top = heap.pop() else { return nil }
+        guard let top = heap.first else { return nil }
         let i = top.source
         buffers[i].headInHeap = false
         let e = buffers[i].popFirst()
-        fill(i)
+        // The source's next head takes the place of the one handed out: one sift down, rather
+        // than a pop and a push (the order is the same: heads are ordered by time, source, seq).
+        if let head = load(i) {
+            heap.replaceFirst(head)
+            buffers[i].headInHeap = true
+        } else {
+            _ = heap.pop()
+        }
         merged += 1
         return e
     }
@@ -51,6 +58,15 @@ public final class EventMerger {
     /// Pulls from source `i` until its buffer's oldest event is safe to release, then pushes that head.
     private func fill(_ i: Int) {
         guard !buffers[i].headInHeap else { return }
+        if let head = load(i) {
+            heap.push(head)
+            buffers[i].headInHeap = true
+        }
+    }
+
+    /// Pulls from source `i` until its buffer's oldest event is safe to release; that head.
+    @inline(__always)
+    private func load(_ i: Int) -> Head? {
         while !exhausted[i] {
             if let oldest = buffers[i].minTime, buffers[i].maxTime - oldest >= lateness { break }
             guard var e = cursors[i].next() else { exhausted[i] = true; break }
@@ -59,10 +75,8 @@ public final class EventMerger {
             buffers[i].insert(e, seq: seq)
             seq += 1
         }
-        if let t = buffers[i].minTime {
-            heap.push(Head(time: t, source: i, seq: buffers[i].minSeq))
-            buffers[i].headInHeap = true
-        }
+        guard let t = buffers[i].minTime else { return nil }
+        return Head(time: t, source: i, seq: buffers[i].minSeq)
     }
 }
 
@@ -167,17 +181,28 @@ struct MinHeap<Element: Comparable> {
         let last = items.removeLast()
         if !items.isEmpty {
             items[0] = last
-            var p = 0
-            while true {
-                let l = 2 * p + 1, r = l + 1
-                var m = p
-                if l < items.count, items[l] < items[m] { m = l }
-                if r < items.count, items[r] < items[m] { m = r }
-                if m == p { break }
-                items.swapAt(p, m)
-                p = m
-            }
+            siftDown()
         }
         return top
+    }
+
+    /// Replaces the least element with `x` (the heap must not be empty): `pop` then `push` in one
+    /// sift.
+    mutating func replaceFirst(_ x: Element) {
+        items[0] = x
+        siftDown()
+    }
+
+    private mutating func siftDown() {
+        var p = 0
+        while true {
+            let l = 2 * p + 1, r = l + 1
+            var m = p
+            if l < items.count, items[l] < items[m] { m = l }
+            if r < items.count, items[r] < items[m] { m = r }
+            if m == p { break }
+            items.swapAt(p, m)
+            p = m
+        }
     }
 }

@@ -37,10 +37,23 @@ extension UnsafeBufferPointer where Element == UInt8 {
     /// Index of the last `byte` in `from..<to`, or nil.
     @inline(__always)
     func findLast(_ byte: UInt8, from: Int, to: Int) -> Int? {
-        var i = to - 1
-        while i >= from {
-            if self[i] == byte { return i }
+        // Eight bytes at a time from the end (a digest reference puts 71 bytes after a path's
+        // last `/`): a byte equal to `byte` is a zero byte of `w ^ pattern`, found exactly (no
+        // borrow between bytes) by `~(((v & 0x7F…) + 0x7F…) | v | 0x7F…)`.
+        guard from < to, let base = baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
+        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        var i = to
+        while i - 8 >= from {
+            let v = raw.loadUnaligned(fromByteOffset: i - 8, as: UInt64.self) ^ pattern
+            let zero = ~(((v & low) &+ low) | v | low)
+            if zero != 0 { return i - 8 + (63 - zero.leadingZeroBitCount) / 8 }
+            i -= 8
+        }
+        while i > from {
             i -= 1
+            if self[i] == byte { return i }
         }
         return nil
     }

@@ -48,12 +48,8 @@ public enum RegistryLogrusParser {
         }
         guard sawLevel, sawMsg else { return false }
         if let path {
-            let keep = (e.kind, e.repository, e.reference, e.uploadId)
-            RegistryURI.classify(b, path: path, query: query, into: &e, interner: &interner)
-            // Route variables are the registry's own reading; they win over the path.
-            if keep.1 != nil { e.repository = keep.1 }
-            if keep.2 != nil { e.reference = keep.2 }
-            if keep.3 != nil { e.uploadId = keep.3 }
+            // Route variables (`vars.name` …) are the registry's own reading; they win over the path.
+            RegistryURI.classify(b, path: path, query: query, into: &e, interner: &interner, keepRoute: true)
         }
         return true
     }

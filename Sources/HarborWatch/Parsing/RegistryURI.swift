@@ -5,8 +5,11 @@
 public enum RegistryURI {
     /// Fills `kind`, `repository`, `reference`, `uploadId`, `uploadDigest`, `mountDigest`,
     /// `mountFrom`, `pathPrefix` (and `user` of a token request) from `path` and `query`.
+    /// With `keepRoute`, a `repository`, `reference` or `uploadId` the event already has is kept
+    /// (the registry's route variables, read before): the path's is not even looked up then.
     public static func classify(
-        _ b: LineBytes, path: Range<Int>, query: Range<Int>?, into e: inout Event, interner: inout StringInterner
+        _ b: LineBytes, path: Range<Int>, query: Range<Int>?, into e: inout Event, interner: inout StringInterner,
+        keepRoute: Bool = false
     ) {
         let lo = path.lowerBound, hi = path.upperBound
         guard hi > lo, b[lo] == ASCII.slash else { e.kind = .other; return }
@@ -22,7 +25,7 @@ public enum RegistryURI {
             if s - lo > 64 { break }
         }
         if v2 < 0 {
-            classifyOther(b, path: path, query: query, into: &e, interner: &interner)
+            classifyOther(b, path: path, query: query, keepRoute, into: &e, interner: &interner)
             return
         }
         if v2 > lo { e.pathPrefix = interner.intern(b, lo..<v2) }
@@ -34,41 +37,50 @@ public enum RegistryURI {
         if last >= rest {
             if last - rest >= 10, b.matches("/manifests", at: last - 10) {
                 e.kind = .manifest
-                e.repository = interner.intern(b, rest..<(last - 10))
-                if last + 1 < hi { e.reference = interner.intern(b, (last + 1)..<hi, maxLength: 128) }
+                route(b, rest..<(last - 10), (last + 1)..<hi, keepRoute, into: &e, interner: &interner)
                 return
             }
             if last - rest >= 14, b.matches("/blobs/uploads", at: last - 14) {
-                upload(b, repo: rest..<(last - 14), id: (last + 1)..<hi, query: query, into: &e, interner: &interner)
+                upload(b, repo: rest..<(last - 14), id: (last + 1)..<hi, query: query, keepRoute, into: &e, interner: &interner)
                 return
             }
             if last - rest >= 6, b.matches("/blobs", at: last - 6) {
                 if last + 1 < hi, hi - last - 1 == 7, b.matches("uploads", at: last + 1) {
-                    upload(b, repo: rest..<(last - 6), id: hi..<hi, query: query, into: &e, interner: &interner)
+                    upload(b, repo: rest..<(last - 6), id: hi..<hi, query: query, keepRoute, into: &e, interner: &interner)
                     return
                 }
                 e.kind = .blob
-                e.repository = interner.intern(b, rest..<(last - 6))
-                if last + 1 < hi { e.reference = interner.intern(b, (last + 1)..<hi, maxLength: 128) }
+                route(b, rest..<(last - 6), (last + 1)..<hi, keepRoute, into: &e, interner: &interner)
                 return
             }
             if last - rest >= 5, hi - last == 5, b.matches("/tags/list", at: last - 5) {
                 e.kind = .tags
-                e.repository = interner.intern(b, rest..<(last - 5))
+                route(b, rest..<(last - 5), hi..<hi, keepRoute, into: &e, interner: &interner)
                 return
             }
             if last - rest >= 10, b.matches("/referrers", at: last - 10) {
                 e.kind = .other
-                e.repository = interner.intern(b, rest..<(last - 10))
-                if last + 1 < hi { e.reference = interner.intern(b, (last + 1)..<hi, maxLength: 128) }
+                route(b, rest..<(last - 10), (last + 1)..<hi, keepRoute, into: &e, interner: &interner)
                 return
             }
         }
         e.kind = .other
     }
 
+    /// Sets `repository` from `repo` and `reference` from `ref` (when not empty); with
+    /// `keepRoute`, only those the event does not have yet.
+    @inline(__always)
+    private static func route(
+        _ b: LineBytes, _ repo: Range<Int>, _ ref: Range<Int>, _ keepRoute: Bool, into e: inout Event,
+        interner: inout StringInterner
+    ) {
+        if !keepRoute || e.repository == nil { e.repository = interner.intern(b, repo) }
+        if !ref.isEmpty, !keepRoute || e.reference == nil { e.reference = interner.intern(b, ref, maxLength: 128) }
+    }
+
     private static func classifyOther(
-        _ b: LineBytes, path: Range<Int>, query: Range<Int>?, into e: inout Event, interner: inout StringInterner
+        _ b: LineBytes, path: Range<Int>, query: Range<Int>?, _ keepRoute: Bool, into e: inout Event,
+        interner: inout StringInterner
     ) {
         let lo = path.lowerBound, hi = path.upperBound
         if b.matches("/service/token", at: lo) {
@@ -83,7 +95,7 @@ public enum RegistryURI {
                         guard s.count > 11, s.matches("repository:", at: 0),
                             let colon = s.findLast(ASCII.colon, from: 11, to: s.count)
                         else { return }
-                        e.repository = interner.intern(s, 11..<colon)
+                        if !keepRoute || e.repository == nil { e.repository = interner.intern(s, 11..<colon) }
                         e.fields["scope.actions"] = interner.intern(s, (colon + 1)..<s.count)
                     }
                 }
@@ -101,11 +113,12 @@ public enum RegistryURI {
     }
 
     private static func upload(
-        _ b: LineBytes, repo: Range<Int>, id: Range<Int>, query: Range<Int>?, into e: inout Event, interner: inout StringInterner
+        _ b: LineBytes, repo: Range<Int>, id: Range<Int>, query: Range<Int>?, _ keepRoute: Bool, into e: inout Event,
+        interner: inout StringInterner
     ) {
         e.kind = .upload
-        e.repository = interner.intern(b, repo)
-        if !id.isEmpty { e.uploadId = b.string(id) }
+        if !keepRoute || e.repository == nil { e.repository = interner.intern(b, repo) }
+        if !id.isEmpty, !keepRoute || e.uploadId == nil { e.uploadId = b.string(id) }
         if let q = query {
             queryValue(b, q, "digest=") { e.uploadDigest = Escapes.percent(b, $0) }
             queryValue(b, q, "mount=") { e.mountDigest = Escapes.percent(b, $0) }

@@ -153,4 +153,36 @@ import Testing
         let (_, ok) = parseLine(#"10.0.0.9 - "OPTIONS * HTTP/1.1" 200 0 "-" "-" 0.001 - ."#, hint: .proxy)
         #expect(ok.method == "OPTIONS")
     }
+
+    /// The registry's route variables win over what the path says; what they leave out comes from
+    /// the path (the path's own value is not even looked up when a variable gives it).
+    @Test func routeVariablesWinOverThePath() {
+        func line(_ uri: String, _ vars: String) -> String {
+            #"time="2024-09-18T10:00:01.5Z" level=info msg="response completed" http.request.method=GET http.request.uri=""# + uri
+                + #"" http.response.status=200 "# + vars
+        }
+        var (r, e) = parseLine(line("/v2/a/b/manifests/latest", #"vars.name="x/y" vars.reference="sha256:dd""#), hint: .registry)
+        #expect(r == .event(count: 1))
+        #expect(e.kind == .manifest)
+        #expect(e.repository == "x/y")
+        #expect(e.reference == "sha256:dd")
+        (_, e) = parseLine(line("/v2/a/b/manifests/latest", #"vars.name="x/y""#), hint: .registry)
+        #expect(e.repository == "x/y")
+        #expect(e.reference == "latest")
+        (_, e) = parseLine(line("/v2/a/b/blobs/sha256:ee", ""), hint: .registry)
+        #expect(e.kind == .blob)
+        #expect(e.repository == "a/b")
+        #expect(e.reference == "sha256:ee")
+        (_, e) = parseLine(line("/v2/a/b/blobs/uploads/u-path", #"vars.name="x/y" vars.uuid=u-var"#), hint: .registry)
+        #expect(e.kind == .upload)
+        #expect(e.repository == "x/y")
+        #expect(e.uploadId == "u-var")
+        (_, e) = parseLine(line("/v2/a/b/blobs/uploads/u-path", ""), hint: .registry)
+        #expect(e.repository == "a/b")
+        #expect(e.uploadId == "u-path")
+        (_, e) = parseLine(line("/v2/a/b/tags/list", #"vars.name="x/y""#), hint: .registry)
+        #expect(e.kind == .tags)
+        #expect(e.repository == "x/y")
+        #expect(e.reference == nil)
+    }
 }
