@@ -70,7 +70,7 @@ public final class EventMerger {
         while !exhausted[i] {
             if let oldest = buffers[i].minTime, buffers[i].maxTime - oldest >= lateness { break }
             guard var e = cursors[i].next() else { exhausted[i] = true; break }
-            e.time &+= offsets[i]
+            if offsets[i] != 0 { e.time &+= offsets[i] }  // a setter checks the box is unique: not for 0
             if e.time < buffers[i].released { lateEvents += 1 }
             buffers[i].insert(e, seq: seq)
             seq += 1

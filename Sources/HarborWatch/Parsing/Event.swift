@@ -341,6 +341,16 @@ final class EventStorage: @unchecked Sendable {
 
     @usableFromInline init() {}
 
+    // The setters of `extra`'s fields for a parser holding the box (`Event.writable()`): a nil
+    // value makes no box, as `Event`'s setters.
+    @inline(__always) func setUpstreamAddr(_ v: String?) { if v != nil || extra != nil { extraBox().upstreamAddr = v } }
+    @inline(__always) func setReferer(_ v: String?) { if v != nil || extra != nil { extraBox().referer = v } }
+    @inline(__always) func setPathPrefix(_ v: String?) { if v != nil || extra != nil { extraBox().pathPrefix = v } }
+    @inline(__always) func setUploadDigest(_ v: String?) { if v != nil || extra != nil { extraBox().uploadDigest = v } }
+    @inline(__always) func setMountDigest(_ v: String?) { if v != nil || extra != nil { extraBox().mountDigest = v } }
+    @inline(__always) func setMountFrom(_ v: String?) { if v != nil || extra != nil { extraBox().mountFrom = v } }
+    @inline(__always) func setErrorDetail(_ v: String?) { if v != nil || extra != nil { extraBox().errorDetail = v } }
+
     /// `extra`, made when first needed.
     @usableFromInline func extraBox() -> EventExtra {
         if let x = extra { return x }

@@ -84,6 +84,9 @@ public final class NginxAccessParser: @unchecked Sendable {
 
     /// Parses `b[r]` into `e`; false when the line does not have this format's shape.
     public func parse(_ b: LineBytes, _ r: Range<Int>, into e: inout Event, interner: inout StringInterner) -> Bool {
+        // The event's box, made unique once: the fields below are written to it directly (each
+        // `e.field =` checked the box's uniqueness again, a runtime call per field).
+        let w = e.writable()
         var i = r.lowerBound
         let end = r.upperBound
         // One scan for `\` per line: most lines have none, and then no field needs decoding.
@@ -106,7 +109,7 @@ public final class NginxAccessParser: @unchecked Sendable {
                 valueEnd = stop
             }
             if st.spaceFree, !(st.stopsAtSpace && atFirst), b.find(ASCII.space, from: i, to: valueEnd) != nil { return false }
-            guard assign(Int(st.variable), b, i..<valueEnd, esc, into: &e, interner: &interner) else { return false }
+            guard assign(Int(st.variable), b, i..<valueEnd, esc, w, interner: &interner) else { return false }
             if st.next >= 0 {
                 // `findStop` found the literal that follows at `valueEnd` (it is the next step):
                 // step over it rather than compare it again.
@@ -120,7 +123,7 @@ public final class NginxAccessParser: @unchecked Sendable {
             }
         }
         guard i == end else { return false }
-        e.format = .nginxAccess
+        w.format = .nginxAccess
         return true
     }
 
@@ -207,84 +210,86 @@ public final class NginxAccessParser: @unchecked Sendable {
 
     /// Stores the value of the variable at `index` (switched on in place: a copy of the enum per
     /// value went through an outlined copy that retained the names of `.other`).
-    private func assign(_ index: Int, _ b: LineBytes, _ r: Range<Int>, _ esc: Bool, into e: inout Event, interner: inout StringInterner) -> Bool {
+    private func assign(
+        _ index: Int, _ b: LineBytes, _ r: Range<Int>, _ esc: Bool, _ w: EventStorage, interner: inout StringInterner
+    ) -> Bool {
         switch variables[index] {
         case .remoteAddr:
             guard !r.isEmpty else { return false }
-            e.client = interner.intern(b, r)
-        case .remoteUser: e.user = interned(b, r, esc, &interner)
+            w.client = interner.intern(b, r)
+        case .remoteUser: w.user = interned(b, r, esc, &interner)
         case .timeLocal:
             guard let t = Timestamps.timeLocal(b, at: r.lowerBound), r.count == 26 else { return false }
-            e.time = t
+            w.time = t
         case .timeIso8601:
             guard let (t, stop) = Timestamps.rfc3339(b, r), stop == r.upperBound else { return false }
-            e.time = t
+            w.time = t
         case .msec:
             guard let t = Timestamps.msec(b, r) else { return false }
-            e.time = t
-        case .request: request(b, r, esc, into: &e, interner: &interner)
-        case .requestMethod: e.method = interned(b, r, esc, &interner)
-        case .requestURI: target(b, r, esc, into: &e, interner: &interner)
+            w.time = t
+        case .request: request(b, r, esc, w, interner: &interner)
+        case .requestMethod: w.method = interned(b, r, esc, &interner)
+        case .requestURI: target(b, r, esc, w, interner: &interner)
         case .uri:
-            if e.path == nil { target(b, r, esc, into: &e, interner: &interner) }
+            if w.path == nil { target(b, r, esc, w, interner: &interner) }
         case .args:
-            if !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) { e.query = b.string(r) }
+            if !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) { w.query = b.string(r) }
         case .status:
             guard r.count == 3, let s = b.int(r) else { return false }
-            e.status = s
+            w.status = s
         case .bodyBytesSent:
             guard let n = b.int(r) else { return false }
-            e.bytes = Int64(n)
+            w.bytes = Int64(n)
         case .bytesSent:
             guard let n = b.int(r) else { return false }
-            if e.bytes < 0 { e.bytes = Int64(n) }
-            e.fields["bytes_sent"] = b.string(r)
+            if w.bytes < 0 { w.bytes = Int64(n) }
+            w.fields["bytes_sent"] = b.string(r)
         case .requestTime:
             guard let t = b.decimal(r) else { return false }
-            e.requestTime = t
-        case .upstreamResponseTime: e.upstreamTime = sumList(b, r)
-        case .upstreamAddr: e.upstreamAddr = interned(b, r, esc, &interner)
+            w.requestTime = t
+        case .upstreamResponseTime: w.upstreamTime = sumList(b, r)
+        case .upstreamAddr: w.setUpstreamAddr(interned(b, r, esc, &interner))
         case .upstreamStatus:
-            if let s = interned(b, r, esc, &interner) { e.fields["upstream_status"] = s }
-        case .userAgent: e.userAgent = interned(b, r, esc, &interner)
-        case .referer: e.referer = text(b, r, esc)
-        case .requestId: e.requestId = text(b, r, esc)
+            if let s = interned(b, r, esc, &interner) { w.fields["upstream_status"] = s }
+        case .userAgent: w.userAgent = interned(b, r, esc, &interner)
+        case .referer: w.setReferer(text(b, r, esc))
+        case .requestId: w.requestId = text(b, r, esc)
         case .xRequestId(let name):
             if let id = text(b, r, esc) {
-                if e.requestId == nil { e.requestId = id }
-                e.fields[name] = id
+                if w.requestId == nil { w.requestId = id }
+                w.fields[name] = id
             }
-        case .host: e.host = interned(b, r, esc, &interner)
+        case .host: w.host = interned(b, r, esc, &interner)
         case .pipe:
             guard r.count == 1, b[r.lowerBound] == 0x70 || b[r.lowerBound] == ASCII.dot else { return false }
         case .xForwardedFor:
-            if let x = text(b, r, esc) { e.fields["x_forwarded_for"] = x }
+            if let x = text(b, r, esc) { w.fields["x_forwarded_for"] = x }
         case .other(let name):
-            if let x = text(b, r, esc) { e.fields[name] = x }
+            if let x = text(b, r, esc) { w.fields[name] = x }
         }
         return true
     }
 
     /// `METHOD target PROTO`; junk and `-` are kept as the path.
-    private func request(_ b: LineBytes, _ r: Range<Int>, _ esc: Bool, into e: inout Event, interner: inout StringInterner) {
+    private func request(_ b: LineBytes, _ r: Range<Int>, _ esc: Bool, _ w: EventStorage, interner: inout StringInterner) {
         guard !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) else { return }
         guard let sp1 = b.find(ASCII.space, from: r.lowerBound, to: r.upperBound), sp1 > r.lowerBound,
             sp1 - r.lowerBound <= 16, Self.isMethod(b, r.lowerBound..<sp1),
             sp1 + 1 < r.upperBound, b[sp1 + 1] == ASCII.slash || b.matches("http", at: sp1 + 1) || b[sp1 + 1] == ASCII.star
         else {
-            e.path = text(b, r, esc)
-            e.kind = .other
+            w.path = text(b, r, esc)
+            w.kind = .other
             return
         }
-        e.method = Self.method(b, r.lowerBound..<sp1) ?? interner.intern(b, r.lowerBound..<sp1)
+        w.method = Self.method(b, r.lowerBound..<sp1) ?? interner.intern(b, r.lowerBound..<sp1)
         var targetEnd = r.upperBound
         var j = r.upperBound - 1
         while j > sp1, b[j] != ASCII.space { j -= 1 }
         if j > sp1, b.matches("HTTP/", at: j + 1) {
-            e.proto = r.upperBound - j - 1 == 8 && b.matches("HTTP/1.1", at: j + 1) ? "HTTP/1.1" : interner.intern(b, (j + 1)..<r.upperBound)
+            w.proto = r.upperBound - j - 1 == 8 && b.matches("HTTP/1.1", at: j + 1) ? "HTTP/1.1" : interner.intern(b, (j + 1)..<r.upperBound)
             targetEnd = j
         }
-        target(b, (sp1 + 1)..<targetEnd, esc, into: &e, interner: &interner)
+        target(b, (sp1 + 1)..<targetEnd, esc, w, interner: &interner)
     }
 
     /// True for an HTTP method (`GET`, `PROPFIND` …): uppercase letters only, and known or WebDAV-like.
@@ -307,17 +312,17 @@ public final class NginxAccessParser: @unchecked Sendable {
         }
     }
 
-    private func target(_ b: LineBytes, _ r: Range<Int>, _ esc: Bool, into e: inout Event, interner: inout StringInterner) {
+    private func target(_ b: LineBytes, _ r: Range<Int>, _ esc: Bool, _ w: EventStorage, interner: inout StringInterner) {
         guard !r.isEmpty else { return }
         let q = b.find(ASCII.question, from: r.lowerBound, to: r.upperBound)
         let pathRange = r.lowerBound..<(q ?? r.upperBound)
-        e.path = esc && b.containsBackslash(pathRange) ? text(b, pathRange) : b.string(pathRange)
+        w.path = esc && b.containsBackslash(pathRange) ? text(b, pathRange) : b.string(pathRange)
         var queryRange: Range<Int>?
         if let q {
             queryRange = (q + 1)..<r.upperBound
-            e.query = b.string(queryRange!)
+            w.query = b.string(queryRange!)
         }
-        RegistryURI.classify(b, path: pathRange, query: queryRange, into: &e, interner: &interner)
+        RegistryURI.classify(b, path: pathRange, query: queryRange, w, interner: &interner)
     }
 
     private func sumList(_ b: LineBytes, _ r: Range<Int>) -> Double? {

@@ -13,8 +13,9 @@ public enum RegistryLogrusParser {
         guard looksLike(b, r), let close = b.find(ASCII.quote, from: r.lowerBound + 6, to: r.upperBound),
             let (t, tEnd) = Timestamps.rfc3339(b, (r.lowerBound + 6)..<close), tEnd == close
         else { return false }
-        e.time = t
-        e.format = .registryLogrus
+        let w = e.writable()  // made unique once, then written directly (not a check per field)
+        w.time = t
+        w.format = .registryLogrus
         var i = close + 1
         var sawLevel = false, sawMsg = false
         var path: Range<Int>?, query: Range<Int>?
@@ -36,20 +37,20 @@ public enum RegistryLogrusParser {
             let value = vStart..<vEnd
             switch key.count {
             case 5 where b.matches("level", at: key.lowerBound):
-                e.level = level(b, value)
+                w.level = level(b, value)
                 sawLevel = true
             case 3 where b.matches("msg", at: key.lowerBound):
                 // A handful of messages make up nearly every line ("response completed" …): share them.
-                e.message = interner.intern(b, value, maxLength: 96) { bytes, r in text(bytes, r) }
+                w.message = interner.intern(b, value, maxLength: 96) { bytes, r in text(bytes, r) }
                 sawMsg = true
             default:
-                store(b, key, value, into: &e, interner: &interner, path: &path, query: &query)
+                store(b, key, value, w, interner: &interner, path: &path, query: &query)
             }
         }
         guard sawLevel, sawMsg else { return false }
         if let path {
             // Route variables (`vars.name` …) are the registry's own reading; they win over the path.
-            RegistryURI.classify(b, path: path, query: query, into: &e, interner: &interner, keepRoute: true)
+            RegistryURI.classify(b, path: path, query: query, w, interner: &interner, keepRoute: true)
         }
         return true
     }
@@ -144,7 +145,7 @@ public enum RegistryLogrusParser {
     }
 
     private static func store(
-        _ b: LineBytes, _ key: Range<Int>, _ v: Range<Int>, into e: inout Event, interner: inout StringInterner,
+        _ b: LineBytes, _ key: Range<Int>, _ v: Range<Int>, _ w: EventStorage, interner: inout StringInterner,
         path: inout Range<Int>?, query: inout Range<Int>?
     ) {
         let k = key.lowerBound
@@ -152,52 +153,52 @@ public enum RegistryLogrusParser {
             let s = k + 13
             let n = key.upperBound - s
             switch n {
-            case 2 where b.matches("id", at: s): e.requestId = b.string(v)
-            case 6 where b.matches("method", at: s): e.method = interner.intern(b, v)
+            case 2 where b.matches("id", at: s): w.requestId = b.string(v)
+            case 6 where b.matches("method", at: s): w.method = interner.intern(b, v)
             case 3 where b.matches("uri", at: s):
                 let q = b.find(ASCII.question, from: v.lowerBound, to: v.upperBound)
                 path = v.lowerBound..<(q ?? v.upperBound)
-                e.path = b.string(path!)
+                w.path = b.string(path!)
                 if let q {
                     query = (q + 1)..<v.upperBound
-                    e.query = b.string(query!)
+                    w.query = b.string(query!)
                 }
-            case 4 where b.matches("host", at: s): e.host = interner.intern(b, v)
-            case 10 where b.matches("remoteaddr", at: s): e.client = interner.intern(b, v)
-            case 9 where b.matches("useragent", at: s): e.userAgent = interned(b, v, &interner)
-            case 7 where b.matches("referer", at: s): e.referer = text(b, v)
-            default: e.fields[interner.intern(b, key)] = fieldText(b, v, &interner)
+            case 4 where b.matches("host", at: s): w.host = interner.intern(b, v)
+            case 10 where b.matches("remoteaddr", at: s): w.client = interner.intern(b, v)
+            case 9 where b.matches("useragent", at: s): w.userAgent = interned(b, v, &interner)
+            case 7 where b.matches("referer", at: s): w.setReferer(text(b, v))
+            default: w.fields[interner.intern(b, key)] = fieldText(b, v, &interner)
             }
         } else if b.matches("http.response.", at: k) {
             let s = k + 14
             if b.matches("status", at: s) {
-                e.status = b.int(v) ?? 0
+                w.status = b.int(v) ?? 0
             } else if b.matches("written", at: s) {
-                if let n = b.int(v) { e.bytes = Int64(n) }
+                if let n = b.int(v) { w.bytes = Int64(n) }
             } else if b.matches("duration", at: s) {
-                e.requestTime = Timestamps.goDuration(b, v)
+                w.requestTime = Timestamps.goDuration(b, v)
             } else {
-                e.fields[interner.intern(b, key)] = fieldText(b, v, &interner)
+                w.fields[interner.intern(b, key)] = fieldText(b, v, &interner)
             }
         } else if b.matches("vars.", at: k) {
             let s = k + 5
             if b.matches("name", at: s) {
-                e.repository = interner.intern(b, v)
+                w.repository = interner.intern(b, v)
             } else if b.matches("reference", at: s) || b.matches("digest", at: s) {
-                e.reference = interner.intern(b, v, maxLength: 128)
+                w.reference = interner.intern(b, v, maxLength: 128)
             } else if b.matches("uuid", at: s) {
-                e.uploadId = b.string(v)
+                w.uploadId = b.string(v)
             }
         } else if b.matches("err.code", at: k) {
-            e.errorCode = interner.intern(b, v)
+            w.errorCode = interner.intern(b, v)
         } else if b.matches("err.detail", at: k) {
-            e.errorDetail = text(b, v)
+            w.setErrorDetail(text(b, v))
         } else if b.matches("err.message", at: k) {
-            e.fields["err.message"] = text(b, v)
+            w.fields["err.message"] = text(b, v)
         } else if b.matches("go.version", at: k) {
             // constant per build; not kept
         } else {
-            e.fields[interner.intern(b, key)] = fieldText(b, v, &interner)
+            w.fields[interner.intern(b, key)] = fieldText(b, v, &interner)
         }
     }
 
