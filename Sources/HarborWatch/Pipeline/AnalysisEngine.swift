@@ -64,6 +64,8 @@ public final class AnalysisEngine {
     }
 
     private var clientKeys = ClientKeyMemo()
+    /// Where each event's box goes when the engine is done with it (a run on one thread).
+    var pool: EventPool?
 
     /// Reads one event.
     public func consume(_ event: consuming Event) {
@@ -84,6 +86,7 @@ public final class AnalysisEngine {
             Analyzer.count(e, into: &siteTotals[e.site])
             Analyzer.learn(e, ctx)
         }
+        if let pool { e.recycle(into: pool) }
     }
 
     /// Moves the clock to `time` without an event (an idle input: time passes all the same).

@@ -11,6 +11,8 @@ struct LineProcessor {
     let maxLineLength: Int
     var fileName = ""
     var lineNo = 0
+    /// Where new events' boxes come from, when the run recycles them (one thread only).
+    var pool: EventPool?
     private var pending = Event()
     private var hasPending = false
 
@@ -35,7 +37,7 @@ struct LineProcessor {
         lineNo += 1
         stats.lines += 1
         if flags.contains(.truncated) { stats.truncated += 1 }
-        var e = Event(site: site, file: fileName, line: lineNo)
+        var e = Event(site: site, file: fileName, line: lineNo, pool: pool)
         switch parser.parse(line, into: &e) {
         case .event(let count):
             stats.events += count

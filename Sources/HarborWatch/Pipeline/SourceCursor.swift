@@ -38,12 +38,19 @@ public final class SourceCursor: @unchecked Sendable {
     /// Batches parsed ahead on another thread (nil: parsed here, on demand).
     private var queue: BatchQueue?
 
+    /// Takes the boxes of new events from `pool` (a run on one thread: not with `startPrefetch`).
+    func recycle(from pool: EventPool) {
+        guard queue == nil else { return }
+        processor.pool = pool
+    }
+
     /// Reads and parses this source on a thread of its own from now on, up to `depth` chunks ahead
     /// of the consumer: `analyze` keeps one core on correlation while others parse. Events and
     /// their order are the same either way. False when no thread could be started.
     @discardableResult
     public func startPrefetch(depth: Int = 3) -> Bool {
         guard queue == nil, !finished else { return false }
+        processor.pool = nil  // the pool belongs to one thread
         queue = BatchQueue(depth: depth)
         guard startDetachedThread({ self.produce() }) else {
             queue = nil

@@ -39,7 +39,12 @@ public struct SourceRunner {
     /// Reads the source, calling `emit` for each event in file order; returns its stats.
     public func run(_ emit: (inout Event) -> Void) -> SourceStats {
         let c = cursor()
-        while var e = c.next() { emit(&e) }
+        let pool = EventPool()
+        c.recycle(from: pool)
+        while var e = c.next() {
+            emit(&e)
+            e.recycle(into: pool)  // unless `emit` kept it
+        }
         return c.stats
     }
 

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+@testable import HarborWatch
+
+/// Event boxes used again (`EventPool`): a run on one thread hands each event's box back when it is
+/// done with it, and the next line's event takes it.
+@Suite struct EventPoolTests {
+    /// Every field set away from a new box's value, `extra`'s and `fields` included.
+    static func everyFieldSet() -> Event {
+        var e = Event(site: "hub-2", file: "proxy.log", line: 7)
+        e.time = 1_726_653_601_000_000_000
+        e.timeIsStart = true
+        e.component = .registry
+        e.format = .registryLogrus
+        e.client = "10.0.0.1"
+        e.user = "admin"
+        e.method = "PUT"
+        e.path = "/v2/a/b/blobs/uploads/u1"
+        e.query = "digest=sha256%3Aaa"
+        e.proto = "HTTP/1.1"
+        e.status = 201
+        e.bytes = 5
+        e.requestTime = 0.5
+        e.upstreamTime = 0.4
+        e.upstreamAddr = "172.18.0.6:8080"
+        e.userAgent = "docker/24.0.7"
+        e.referer = "https://hub-2/"
+        e.host = "hub-2.example.com"
+        e.requestId = "9ce406ee-a210-4387-854b-b95fd26879f1"
+        e.kind = .upload
+        e.repository = "a/b"
+        e.reference = "sha256:aa"
+        e.uploadId = "u1"
+        e.uploadDigest = "sha256:aa"
+        e.level = .error
+        e.message = "response completed"
+        e.errorCode = "blob unknown"
+        e.errorDetail = "detail"
+        e.fields["scope"] = "repository:a/b:pull"
+        e.jobId = "0123456789abcdef01234567"
+        e.isFrontLine = true
+        e.clientKey = 42
+        return e
+    }
+
+    /// The stored properties of an event's box, as text.
+    static func stored(_ e: Event) -> [String: String] {
+        var out: [String: String] = [:]
+        for c in Mirror(reflecting: e.s).children { out[c.label ?? "?"] = String(describing: c.value) }
+        return out
+    }
+
+    /// A recycled box gives an event equal to a new one, in every stored property: a property a
+    /// later change adds to the box and not to `reset` fails here (the first check makes sure
+    /// this test sets every property).
+    @Test func recycledBoxIsANewOne() {
+        let fresh = Self.stored(Event(site: "", file: "", line: 0))
+        var e = Self.everyFieldSet()
+        let set = Self.stored(e)
+        #expect(set.count == fresh.count)
+        for (name, value) in fresh { #expect(set[name] != value, "\(name) not set by the test") }
+        let pool = EventPool()
+        let box = ObjectIdentifier(e.s)  // not a reference: the box must be held by `e` alone
+        e.recycle(into: pool)
+        #expect(pool.count == 1)
+        let again = Event(site: "hub-1", file: "registry.log", line: 3, pool: pool)
+        #expect(ObjectIdentifier(again.s) == box)  // the same box, used again
+        #expect(pool.count == 0)
+        #expect(again == Event(site: "hub-1", file: "registry.log", line: 3))
+        #expect(Self.stored(again) == Self.stored(Event(site: "hub-1", file: "registry.log", line: 3)))
+    }
+
+    /// An event another one shares (kept by a detector, or a copy) is not recycled.
+    @Test func sharedEventIsNotRecycled() {
+        var e = Self.everyFieldSet()
+        let kept = e
+        let pool = EventPool()
+        e.recycle(into: pool)
+        #expect(pool.count == 0)
+        #expect(kept == Self.everyFieldSet())
+    }
+
+    /// Reading a file with events recycled: the events a caller keeps are those of a run in which
+    /// it keeps them all (none recycled), whatever was parsed after them into recycled boxes.
+    @Test func keptEventsStayAsParsed() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        var lines: [String] = []
+        for k in 0..<3_000 {
+            switch k % 3 {
+            case 0:
+                lines.append(#"Sep 18 10:00:01 172.18.0.1 proxy[1]: 10.0.0.\#(k % 250) - "GET /v2/a/b\#(k % 7)/manifests/1.\#(k)?x=\#(k) HTTP/1.1" 200 \#(k) "https://hub-1/\#(k)" "docker/\#(k % 5)" 0.004 0.004 ."#)
+            case 1:
+                lines.append(#"Sep 18 10:00:01 172.18.0.1 registry[2]: time="2024-09-18T10:00:01.5Z" level=error msg="response completed with error" err.code="blob unknown" err.detail="d\#(k)" http.request.id=id-\#(k) http.request.method=HEAD http.request.uri="/v2/c/d/blobs/sha256:\#(k)" http.response.contenttype="application/json" http.response.status=404 vars.name="c/d" vars.digest="sha256:\#(k)" "#)
+            default:
+                lines.append(#"Sep 18 10:00:01 172.18.0.1 registry[2]: 172.18.0.6 - - [18/Sep/2024:10:00:01 +0000] "PUT /v2/e/f/blobs/uploads/u\#(k)?digest=sha256%3A\#(k) HTTP/1.1" 201 0 "" "ua \"\#(k)\"""#)
+            }
+        }
+        let path = try dir.write("mixed.log", Array((lines.joined(separator: "\n") + "\n").utf8))
+        let src = ResolvedSource(site: "hub-1", componentHint: nil, files: [path], name: path)
+        var all: [Event] = []
+        _ = SourceRunner(source: src, options: ParseOptions()).run { all.append($0) }
+        var kept: [Int: Event] = [:]
+        var n = 0
+        _ = SourceRunner(source: src, options: ParseOptions()).run { e in
+            if n % 10 == 3 { kept[n] = e }
+            n += 1
+        }
+        #expect(all.count == 3_000 && n == 3_000)
+        #expect(kept.count == 300)
+        for (i, e) in kept { #expect(e == all[i], "event \(i)") }
+        #expect(Set(all.map(\.format)) == [.nginxAccess, .registryLogrus, .registryAccess])
+    }
+}
