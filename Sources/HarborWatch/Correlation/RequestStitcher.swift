@@ -23,7 +23,8 @@ public final class RequestStitcher {
 
     private struct Pending {
         var key: UInt64
-        var path: String
+        /// `Event.pathHash`: the path's text compared without making a String of it.
+        var path: UInt64
         var time: Int64
         var expected = true
     }
@@ -62,7 +63,7 @@ public final class RequestStitcher {
             // Requests core may answer itself (DB misses) are expected only when a registry line shows up.
             let expected = reachesRegistry(e)
             if expected { siteCounts[site].frontCandidates += 1 }
-            var p = Pending(key: key(e), path: e.path ?? "", time: e.time)
+            var p = Pending(key: key(e), path: e.s.pathHash(), time: e.time)
             p.expected = expected
             if take(&registry, p, rewrites: kind == .manifest && e.isRead) != nil {
                 if !expected { siteCounts[site].frontCandidates += 1 }
@@ -76,7 +77,7 @@ public final class RequestStitcher {
             if e.kind == .health || e.kind == .none { return }
             let site = e.site
             siteCounts[site].registryCandidates += 1
-            let p = Pending(key: key(e), path: e.path ?? "", time: e.time)
+            let p = Pending(key: key(e), path: e.s.pathHash(), time: e.time)
             if let partner = take(&front, p, rewrites: e.kind == .manifest && e.isRead) {
                 if !partner.expected { siteCounts[site].frontCandidates += 1 }
                 siteCounts[site].frontJoined += 1

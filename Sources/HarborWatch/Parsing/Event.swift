@@ -62,8 +62,12 @@ public struct Event: Sendable, Equatable {
     }
     /// URI path as logged (percent-encoding kept).
     public var path: String? {
-        @inline(__always) get { s.path }
-        @inline(__always) set { writable().path = newValue }
+        @inline(__always) get { s.path ?? s.lazyText(s.pathSlot) }
+        @inline(__always) set {
+            let w = writable()
+            w.path = newValue
+            w.pathSlot = TextSlot()
+        }
     }
     /// Query string without `?`.
     public var query: String? {
@@ -123,8 +127,12 @@ public struct Event: Sendable, Equatable {
     }
     /// Request id: nginx `$request_id` / `X-Request-ID`, core `requestID`, registry `http.request.id`.
     public var requestId: String? {
-        @inline(__always) get { s.requestId }
-        @inline(__always) set { writable().requestId = newValue }
+        @inline(__always) get { s.requestId ?? s.lazyText(s.requestIdSlot) }
+        @inline(__always) set {
+            let w = writable()
+            w.requestId = newValue
+            w.requestIdSlot = TextSlot()
+        }
     }
 
     // MARK: Registry view of the URI
@@ -353,6 +361,15 @@ final class EventStorage: @unchecked Sendable {
     @usableFromInline var isFrontLine: Bool = false
     @usableFromInline var clientKey: UInt64 = 0
 
+    /// The bytes of the fields a parser keeps as bytes until they are read (`pathSlot`,
+    /// `requestIdSlot`): most lines' path and request id are never read by `analyze`, and never
+    /// by `parse --count`, so no String is made for them. A recycled box keeps this room.
+    @usableFromInline var lazyBytes: [UInt8] = []
+    /// `path` as bytes in `lazyBytes` (when `path` is nil).
+    @usableFromInline var pathSlot = TextSlot()
+    /// `requestId` as bytes in `lazyBytes` (when `requestId` is nil).
+    @usableFromInline var requestIdSlot = TextSlot()
+
     /// The fields few lines set (jobservice steps, mounts, upstreams, …): a box of their own, so
     /// that an event without them is smaller to make, copy and free.
     @usableFromInline var extra: EventExtra?
@@ -368,6 +385,60 @@ final class EventStorage: @unchecked Sendable {
     @inline(__always) func setMountDigest(_ v: String?) { if v != nil || extra != nil { extraBox().mountDigest = v } }
     @inline(__always) func setMountFrom(_ v: String?) { if v != nil || extra != nil { extraBox().mountFrom = v } }
     @inline(__always) func setErrorDetail(_ v: String?) { if v != nil || extra != nil { extraBox().errorDetail = v } }
+
+    /// The text of `slot` (invalid UTF-8 repaired, as `LineBytes.string`), nil when it holds none.
+    @usableFromInline func lazyText(_ slot: TextSlot) -> String? {
+        guard slot.count > 0 else { return nil }
+        return lazyBytes.withUnsafeBufferPointer { $0.string(Int(slot.start)..<Int(slot.start + slot.count)) }
+    }
+
+    /// Keeps `b[r]` (not empty) as bytes; the slot of them.
+    @inline(__always)
+    func keep(_ b: LineBytes, _ r: Range<Int>) -> TextSlot {
+        let start = lazyBytes.count
+        lazyBytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[r]))
+        return TextSlot(start: UInt32(truncatingIfNeeded: start), count: UInt32(truncatingIfNeeded: r.count))
+    }
+
+    /// Sets `path` to the text of `b[r]`, kept as bytes until read.
+    @inline(__always)
+    func setPath(_ b: LineBytes, _ r: Range<Int>) {
+        if r.isEmpty { path = ""; pathSlot = TextSlot(); return }
+        path = nil
+        pathSlot = keep(b, r)
+    }
+
+    /// Sets `requestId` to the text of `b[r]`, kept as bytes until read.
+    @inline(__always)
+    func setRequestId(_ b: LineBytes, _ r: Range<Int>) {
+        if r.isEmpty { requestId = ""; requestIdSlot = TextSlot(); return }
+        requestId = nil
+        requestIdSlot = keep(b, r)
+    }
+
+    /// True when the event has a path.
+    @inline(__always) var hasPath: Bool { path != nil || pathSlot.count > 0 }
+    /// True when the event has a request id.
+    @inline(__always) var hasRequestId: Bool { requestId != nil || requestIdSlot.count > 0 }
+
+    /// A hash of the path's text (that of "" without one, as the request stitcher compared
+    /// `path ?? ""`), made without a String when the kept bytes are ASCII: equal paths hash alike
+    /// whether kept as bytes or as text.
+    func pathHash() -> UInt64 {
+        if let p = path { return Self.textHash(p) }
+        guard pathSlot.count > 0 else { return Self.textHash("") }
+        let r = Int(pathSlot.start)..<Int(pathSlot.start + pathSlot.count)
+        return lazyBytes.withUnsafeBufferPointer { b in
+            var ascii = true
+            for i in r where b[i] >= 0x80 { ascii = false; break }
+            return ascii ? StringInterner.hash(b, r) &+ 1 : Self.textHash(b.string(r))
+        }
+    }
+
+    private static func textHash(_ s: String) -> UInt64 {
+        var t = s
+        return t.withUTF8 { StringInterner.hash($0, 0..<$0.count) &+ 1 }
+    }
 
     /// `extra`, made when first needed.
     @usableFromInline func extraBox() -> EventExtra {
@@ -411,6 +482,9 @@ final class EventStorage: @unchecked Sendable {
         isFrontLine = false
         clientKey = 0
         extra = nil
+        if !lazyBytes.isEmpty { lazyBytes.removeAll(keepingCapacity: true) }
+        pathSlot = TextSlot()
+        requestIdSlot = TextSlot()
     }
 
     @usableFromInline func copy() -> EventStorage {
@@ -446,6 +520,9 @@ final class EventStorage: @unchecked Sendable {
         c.isFrontLine = isFrontLine
         c.clientKey = clientKey
         c.extra = extra?.copy()
+        c.lazyBytes = lazyBytes
+        c.pathSlot = pathSlot
+        c.requestIdSlot = requestIdSlot
         return c
     }
 
@@ -460,7 +537,7 @@ final class EventStorage: @unchecked Sendable {
             && client == o.client
             && user == o.user
             && method == o.method
-            && path == o.path
+            && (path ?? lazyText(pathSlot)) == (o.path ?? o.lazyText(o.pathSlot))
             && query == o.query
             && proto == o.proto
             && status == o.status
@@ -471,7 +548,7 @@ final class EventStorage: @unchecked Sendable {
             && userAgent == o.userAgent
             && (extra?.referer) == (o.extra?.referer)
             && host == o.host
-            && requestId == o.requestId
+            && (requestId ?? lazyText(requestIdSlot)) == (o.requestId ?? o.lazyText(o.requestIdSlot))
             && kind == o.kind
             && repository == o.repository
             && reference == o.reference
@@ -605,4 +682,11 @@ final class EventPool: @unchecked Sendable {
 
     /// Boxes held.
     var count: Int { free.count }
+}
+
+/// Where a field's bytes sit in `EventStorage.lazyBytes` (count 0: none there).
+@usableFromInline
+struct TextSlot: Sendable, Equatable {
+    var start: UInt32 = 0
+    var count: UInt32 = 0
 }

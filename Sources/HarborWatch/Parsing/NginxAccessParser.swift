@@ -231,7 +231,7 @@ public final class NginxAccessParser: @unchecked Sendable {
         case .requestMethod: w.method = interned(b, r, esc, &interner)
         case .requestURI: target(b, r, esc, w, interner: &interner)
         case .uri:
-            if w.path == nil { target(b, r, esc, w, interner: &interner) }
+            if !w.hasPath { target(b, r, esc, w, interner: &interner) }
         case .args:
             if !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) { w.query = b.string(r) }
         case .status:
@@ -256,7 +256,7 @@ public final class NginxAccessParser: @unchecked Sendable {
         case .requestId: w.requestId = text(b, r, esc)
         case .xRequestId(let name):
             if let id = text(b, r, esc) {
-                if w.requestId == nil { w.requestId = id }
+                if !w.hasRequestId { w.requestId = id }
                 w.fields[name] = id
             }
         case .host: w.host = interned(b, r, esc, &interner)
@@ -316,7 +316,11 @@ public final class NginxAccessParser: @unchecked Sendable {
         guard !r.isEmpty else { return }
         let q = b.find(ASCII.question, from: r.lowerBound, to: r.upperBound)
         let pathRange = r.lowerBound..<(q ?? r.upperBound)
-        w.path = esc && b.containsBackslash(pathRange) ? text(b, pathRange) : b.string(pathRange)
+        if esc && b.containsBackslash(pathRange) {
+            w.path = text(b, pathRange)
+        } else {
+            w.setPath(b, pathRange)  // bytes until read
+        }
         var queryRange: Range<Int>?
         if let q {
             queryRange = (q + 1)..<r.upperBound

@@ -153,12 +153,12 @@ public enum RegistryLogrusParser {
             let s = k + 13
             let n = key.upperBound - s
             switch n {
-            case 2 where b.matches("id", at: s): w.requestId = b.string(v)
+            case 2 where b.matches("id", at: s): w.setRequestId(b, v)  // bytes until read
             case 6 where b.matches("method", at: s): w.method = NginxAccessParser.method(b, v) ?? interner.intern(b, v)
             case 3 where b.matches("uri", at: s):
                 let q = b.find(ASCII.question, from: v.lowerBound, to: v.upperBound)
                 path = v.lowerBound..<(q ?? v.upperBound)
-                w.path = b.string(path!)
+                w.setPath(b, path!)  // bytes until read
                 if let q {
                     query = (q + 1)..<v.upperBound
                     w.query = b.string(query!)

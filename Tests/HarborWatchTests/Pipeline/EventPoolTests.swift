@@ -26,7 +26,9 @@ import Testing
         e.userAgent = "docker/24.0.7"
         e.referer = "https://hub-2/"
         e.host = "hub-2.example.com"
-        e.requestId = "9ce406ee-a210-4387-854b-b95fd26879f1"
+        // The request id kept as bytes (as parsers keep it), the path as text.
+        let id = Array("9ce406ee-a210-4387-854b-b95fd26879f1".utf8)
+        id.withUnsafeBufferPointer { e.writable().setRequestId($0, 0..<$0.count) }
         e.kind = .upload
         e.repository = "a/b"
         e.reference = "sha256:aa"
@@ -58,7 +60,10 @@ import Testing
         var e = Self.everyFieldSet()
         let set = Self.stored(e)
         #expect(set.count == fresh.count)
-        for (name, value) in fresh { #expect(set[name] != value, "\(name) not set by the test") }
+        // A field is kept either as text or as bytes: `path` as text, `requestId` as bytes.
+        for (name, value) in fresh where name != "pathSlot" && name != "requestId" {
+            #expect(set[name] != value, "\(name) not set by the test")
+        }
         let pool = EventPool()
         let box = ObjectIdentifier(e.s)  // not a reference: the box must be held by `e` alone
         e.recycle(into: pool)
@@ -110,5 +115,43 @@ import Testing
         #expect(kept.count == 300)
         for (i, e) in kept { #expect(e == all[i], "event \(i)") }
         #expect(Set(all.map(\.format)) == [.nginxAccess, .registryLogrus, .registryAccess])
+    }
+
+    /// A path and a request id kept as bytes read as the text a String would have held: equal to
+    /// the same event with them set as text, the same path hash, invalid UTF-8 repaired alike,
+    /// and a copy changed on its own.
+    @Test func keptBytesReadAsText() {
+        let line = #"time="2024-09-18T10:00:01.5Z" level=info msg="response completed" http.request.id=id-1 http.request.method=GET http.request.uri="/v2/a/b/manifests/\#u{FF}x" http.response.status=200 "#
+        var bytes = Array(line.utf8)
+        // A raw 0xFF byte in the path (not valid UTF-8), in place of the `ÿ` written above.
+        let at = bytes.firstIndex(of: 0xC3)!
+        bytes.replaceSubrange(at..<(at + 2), with: [0xFF])
+        var parser = LineParser(options: ParseOptions(), componentHint: .registry, clock: SyslogClock(year: 2024, reference: nil, zone: .fixed(0)))
+        var e = Event()
+        let r = bytes.withUnsafeBufferPointer { parser.parse($0, into: &e) }
+        #expect(r == .event(count: 1))
+        #expect(e.s.path == nil && e.s.pathSlot.count > 0)  // kept as bytes
+        #expect(e.s.requestId == nil && e.s.requestIdSlot.count > 0)
+        let repaired = String(decoding: Array("/v2/a/b/manifests/".utf8) + [0xFF, 0x78], as: UTF8.self)
+        #expect(e.path == repaired)
+        #expect(e.requestId == "id-1")
+        var text = e
+        text.path = e.path  // the same values, as text
+        text.requestId = e.requestId
+        #expect(text.s.path != nil && text.s.pathSlot.count == 0)
+        #expect(text == e)
+        #expect(text.s.pathHash() == e.s.pathHash())
+        // ASCII paths hash without a String, and alike in either form.
+        var a = Event(site: "x", file: "f", line: 1)
+        let p = Array("/v2/c/d/blobs/sha256:aa".utf8)
+        p.withUnsafeBufferPointer { a.writable().setPath($0, 0..<$0.count) }
+        var b = a
+        b.path = "/v2/c/d/blobs/sha256:aa"
+        #expect(a.s.pathHash() == b.s.pathHash())
+        #expect(a.path == "/v2/c/d/blobs/sha256:aa")  // the copy's change left `a` as it was
+        #expect(a.s.pathSlot.count > 0 && b.s.pathSlot.count == 0)
+        b.path = "/v2/c/d/blobs/sha256:ab"
+        #expect(a.s.pathHash() != b.s.pathHash())
+        #expect(Event().s.pathHash() == { var e = Event(); e.path = ""; return e }().s.pathHash())  // none is ""
     }
 }
