@@ -330,36 +330,16 @@ final class EventStorage: @unchecked Sendable {
     // copies it first unless this event holds the only reference.
     static let empty = EventStorage()
 
+    // Laid out so that no property leaves padding before the next: the 8-byte ones first, the
+    // Strings, then the two `Double?` (9 bytes) with the one-byte ones in what follows the first.
+    // 384 bytes with the object header, one allocation size class below the order of the fields'
+    // meaning (448), for every event.
     @usableFromInline var time: Int64 = 0
-    @usableFromInline var timeIsStart: Bool = false
-    @usableFromInline var site: String = ""
-    @usableFromInline var component: Component = .unknown
-    @usableFromInline var format: LogFormat = .unknown
-    @usableFromInline var file: String = ""
     @usableFromInline var line: Int = 0
-    @usableFromInline var client: String? = nil
-    @usableFromInline var user: String? = nil
-    @usableFromInline var method: String? = nil
-    @usableFromInline var path: String? = nil
-    @usableFromInline var query: String? = nil
-    @usableFromInline var proto: String? = nil
     @usableFromInline var status: Int = 0
     @usableFromInline var bytes: Int64 = -1
-    @usableFromInline var requestTime: Double? = nil
-    @usableFromInline var upstreamTime: Double? = nil
-    @usableFromInline var userAgent: String? = nil
-    @usableFromInline var host: String? = nil
-    @usableFromInline var requestId: String? = nil
-    @usableFromInline var kind: RequestKind = .none
-    @usableFromInline var repository: String? = nil
-    @usableFromInline var reference: String? = nil
-    @usableFromInline var uploadId: String? = nil
-    @usableFromInline var level: LogLevel = .none
-    @usableFromInline var message: String? = nil
-    @usableFromInline var errorCode: String? = nil
-    @usableFromInline var fields: EventFields = EventFields()
-    @usableFromInline var isFrontLine: Bool = false
     @usableFromInline var clientKey: UInt64 = 0
+    @usableFromInline var fields: EventFields = EventFields()
 
     /// The bytes of the fields a parser keeps as bytes until they are read (`pathSlot`,
     /// `requestIdSlot`): most lines' path and request id are never read by `analyze`, and never
@@ -373,6 +353,31 @@ final class EventStorage: @unchecked Sendable {
     /// The fields few lines set (jobservice steps, mounts, upstreams, …): a box of their own, so
     /// that an event without them is smaller to make, copy and free.
     @usableFromInline var extra: EventExtra?
+
+    @usableFromInline var site: String = ""
+    @usableFromInline var file: String = ""
+    @usableFromInline var client: String? = nil
+    @usableFromInline var user: String? = nil
+    @usableFromInline var method: String? = nil
+    @usableFromInline var path: String? = nil
+    @usableFromInline var query: String? = nil
+    @usableFromInline var proto: String? = nil
+    @usableFromInline var userAgent: String? = nil
+    @usableFromInline var host: String? = nil
+    @usableFromInline var requestId: String? = nil
+    @usableFromInline var repository: String? = nil
+    @usableFromInline var reference: String? = nil
+    @usableFromInline var uploadId: String? = nil
+    @usableFromInline var message: String? = nil
+    @usableFromInline var errorCode: String? = nil
+    @usableFromInline var requestTime: Double? = nil
+    @usableFromInline var timeIsStart: Bool = false
+    @usableFromInline var component: Component = .unknown
+    @usableFromInline var format: LogFormat = .unknown
+    @usableFromInline var kind: RequestKind = .none
+    @usableFromInline var level: LogLevel = .none
+    @usableFromInline var isFrontLine: Bool = false
+    @usableFromInline var upstreamTime: Double? = nil
 
     @usableFromInline init() {}
 
