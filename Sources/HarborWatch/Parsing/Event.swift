@@ -71,8 +71,12 @@ public struct Event: Sendable, Equatable {
     }
     /// Query string without `?`.
     public var query: String? {
-        @inline(__always) get { s.query }
-        @inline(__always) set { writable().query = newValue }
+        @inline(__always) get { s.query ?? s.lazyText(s.querySlot) }
+        @inline(__always) set {
+            let w = writable()
+            w.query = newValue
+            w.querySlot = TextSlot()
+        }
     }
     /// HTTP protocol (`HTTP/1.1`).
     public var proto: String? {
@@ -333,7 +337,7 @@ final class EventStorage: @unchecked Sendable {
     // Laid out so that no property leaves padding before the next: the 8-byte ones first, the
     // Strings, then the two `Double?` (9 bytes) with the one-byte ones in what follows the first.
     // 384 bytes with the object header, one allocation size class below the order of the fields'
-    // meaning (448), for every event.
+    // meaning (448), for every event (a `TextSlot` is 4 bytes: three fit where two of 8 did).
     @usableFromInline var time: Int64 = 0
     @usableFromInline var line: Int = 0
     @usableFromInline var status: Int = 0
@@ -342,11 +346,14 @@ final class EventStorage: @unchecked Sendable {
     @usableFromInline var fields: EventFields = EventFields()
 
     /// The bytes of the fields a parser keeps as bytes until they are read (`pathSlot`,
-    /// `requestIdSlot`): most lines' path and request id are never read by `analyze`, and never
-    /// by `parse --count`, so no String is made for them. A recycled box keeps this room.
+    /// `querySlot`, `requestIdSlot`): most lines' path, query and request id are never read by
+    /// `analyze`, and never by `parse --count`, so no String is made for them. A recycled box
+    /// keeps this room.
     @usableFromInline var lazyBytes: [UInt8] = []
     /// `path` as bytes in `lazyBytes` (when `path` is nil).
     @usableFromInline var pathSlot = TextSlot()
+    /// `query` as bytes in `lazyBytes` (when `query` is nil).
+    @usableFromInline var querySlot = TextSlot()
     /// `requestId` as bytes in `lazyBytes` (when `requestId` is nil).
     @usableFromInline var requestIdSlot = TextSlot()
 
@@ -394,32 +401,37 @@ final class EventStorage: @unchecked Sendable {
     /// The text of `slot` (invalid UTF-8 repaired, as `LineBytes.string`), nil when it holds none.
     @usableFromInline func lazyText(_ slot: TextSlot) -> String? {
         guard slot.count > 0 else { return nil }
-        return lazyBytes.withUnsafeBufferPointer { $0.string(Int(slot.start)..<Int(slot.start + slot.count)) }
+        return lazyBytes.withUnsafeBufferPointer { $0.string(Int(slot.start)..<Int(slot.start) + Int(slot.count)) }
     }
 
-    /// Keeps `b[r]` (not empty) as bytes; the slot of them.
+    /// Keeps `b[r]` as bytes; the slot of them, nil when it would not fit a slot (empty, or past
+    /// 64 KiB: then the field is kept as text).
     @inline(__always)
-    func keep(_ b: LineBytes, _ r: Range<Int>) -> TextSlot {
+    func keep(_ b: LineBytes, _ r: Range<Int>) -> TextSlot? {
         let start = lazyBytes.count
+        guard !r.isEmpty, start + r.count <= Int(UInt16.max) else { return nil }
         lazyBytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[r]))
-        return TextSlot(start: UInt32(truncatingIfNeeded: start), count: UInt32(truncatingIfNeeded: r.count))
+        return TextSlot(start: UInt16(start), count: UInt16(r.count))
+    }
+
+    /// A field's value for `b[r]`: its bytes kept (no text), or its text when they do not fit.
+    @inline(__always)
+    func kept(_ b: LineBytes, _ r: Range<Int>) -> (String?, TextSlot) {
+        if let slot = keep(b, r) { return (nil, slot) }
+        return (b.string(r), TextSlot())
     }
 
     /// Sets `path` to the text of `b[r]`, kept as bytes until read.
     @inline(__always)
-    func setPath(_ b: LineBytes, _ r: Range<Int>) {
-        if r.isEmpty { path = ""; pathSlot = TextSlot(); return }
-        path = nil
-        pathSlot = keep(b, r)
-    }
+    func setPath(_ b: LineBytes, _ r: Range<Int>) { (path, pathSlot) = kept(b, r) }
+
+    /// Sets `query` to the text of `b[r]`, kept as bytes until read.
+    @inline(__always)
+    func setQuery(_ b: LineBytes, _ r: Range<Int>) { (query, querySlot) = kept(b, r) }
 
     /// Sets `requestId` to the text of `b[r]`, kept as bytes until read.
     @inline(__always)
-    func setRequestId(_ b: LineBytes, _ r: Range<Int>) {
-        if r.isEmpty { requestId = ""; requestIdSlot = TextSlot(); return }
-        requestId = nil
-        requestIdSlot = keep(b, r)
-    }
+    func setRequestId(_ b: LineBytes, _ r: Range<Int>) { (requestId, requestIdSlot) = kept(b, r) }
 
     /// True when the event has a path.
     @inline(__always) var hasPath: Bool { path != nil || pathSlot.count > 0 }
@@ -432,7 +444,7 @@ final class EventStorage: @unchecked Sendable {
     func pathHash() -> UInt64 {
         if let p = path { return Self.textHash(p) }
         guard pathSlot.count > 0 else { return Self.textHash("") }
-        let r = Int(pathSlot.start)..<Int(pathSlot.start + pathSlot.count)
+        let r = Int(pathSlot.start)..<Int(pathSlot.start) + Int(pathSlot.count)
         return lazyBytes.withUnsafeBufferPointer { b in
             var ascii = true
             for i in r where b[i] >= 0x80 { ascii = false; break }
@@ -489,6 +501,7 @@ final class EventStorage: @unchecked Sendable {
         extra = nil
         if !lazyBytes.isEmpty { lazyBytes.removeAll(keepingCapacity: true) }
         pathSlot = TextSlot()
+        querySlot = TextSlot()
         requestIdSlot = TextSlot()
     }
 
@@ -527,6 +540,7 @@ final class EventStorage: @unchecked Sendable {
         c.extra = extra?.copy()
         c.lazyBytes = lazyBytes
         c.pathSlot = pathSlot
+        c.querySlot = querySlot
         c.requestIdSlot = requestIdSlot
         return c
     }
@@ -543,7 +557,7 @@ final class EventStorage: @unchecked Sendable {
             && user == o.user
             && method == o.method
             && (path ?? lazyText(pathSlot)) == (o.path ?? o.lazyText(o.pathSlot))
-            && query == o.query
+            && (query ?? lazyText(querySlot)) == (o.query ?? o.lazyText(o.querySlot))
             && proto == o.proto
             && status == o.status
             && bytes == o.bytes
@@ -692,6 +706,6 @@ final class EventPool: @unchecked Sendable {
 /// Where a field's bytes sit in `EventStorage.lazyBytes` (count 0: none there).
 @usableFromInline
 struct TextSlot: Sendable, Equatable {
-    var start: UInt32 = 0
-    var count: UInt32 = 0
+    var start: UInt16 = 0
+    var count: UInt16 = 0
 }

@@ -233,7 +233,7 @@ public final class NginxAccessParser: @unchecked Sendable {
         case .uri:
             if !w.hasPath { target(b, r, esc, w, interner: &interner) }
         case .args:
-            if !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) { w.query = b.string(r) }
+            if !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) { w.setQuery(b, r) }
         case .status:
             guard r.count == 3, let s = b.int(r) else { return false }
             w.status = s
@@ -324,7 +324,7 @@ public final class NginxAccessParser: @unchecked Sendable {
         var queryRange: Range<Int>?
         if let q {
             queryRange = (q + 1)..<r.upperBound
-            w.query = b.string(queryRange!)
+            w.setQuery(b, queryRange!)  // bytes until read
         }
         RegistryURI.classify(b, path: pathRange, query: queryRange, w, interner: &interner)
     }

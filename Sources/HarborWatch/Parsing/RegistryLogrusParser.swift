@@ -161,7 +161,7 @@ public enum RegistryLogrusParser {
                 w.setPath(b, path!)  // bytes until read
                 if let q {
                     query = (q + 1)..<v.upperBound
-                    w.query = b.string(query!)
+                    w.setQuery(b, query!)  // bytes until read
                 }
             case 4 where b.matches("host", at: s): w.host = interner.intern(b, v)
             case 10 where b.matches("remoteaddr", at: s): w.client = interner.intern(b, v)

@@ -60,8 +60,8 @@ import Testing
         var e = Self.everyFieldSet()
         let set = Self.stored(e)
         #expect(set.count == fresh.count)
-        // A field is kept either as text or as bytes: `path` as text, `requestId` as bytes.
-        for (name, value) in fresh where name != "pathSlot" && name != "requestId" {
+        // A field is kept either as text or as bytes: `path` and `query` as text, `requestId` as bytes.
+        for (name, value) in fresh where !["pathSlot", "querySlot", "requestId"].contains(name) {
             #expect(set[name] != value, "\(name) not set by the test")
         }
         let pool = EventPool()
@@ -121,7 +121,7 @@ import Testing
     /// the same event with them set as text, the same path hash, invalid UTF-8 repaired alike,
     /// and a copy changed on its own.
     @Test func keptBytesReadAsText() {
-        let line = #"time="2024-09-18T10:00:01.5Z" level=info msg="response completed" http.request.id=id-1 http.request.method=GET http.request.uri="/v2/a/b/manifests/\#u{FF}x" http.response.status=200 "#
+        let line = #"time="2024-09-18T10:00:01.5Z" level=info msg="response completed" http.request.id=id-1 http.request.method=GET http.request.uri="/v2/a/b/manifests/\#u{FF}x?n=1&last=2" http.response.status=200 "#
         var bytes = Array(line.utf8)
         // A raw 0xFF byte in the path (not valid UTF-8), in place of the `ÿ` written above.
         let at = bytes.firstIndex(of: 0xC3)!
@@ -135,11 +135,17 @@ import Testing
         let repaired = String(decoding: Array("/v2/a/b/manifests/".utf8) + [0xFF, 0x78], as: UTF8.self)
         #expect(e.path == repaired)
         #expect(e.requestId == "id-1")
+        #expect(e.s.query == nil && e.s.querySlot.count > 0)
+        #expect(e.query == "n=1&last=2")
         var text = e
         text.path = e.path  // the same values, as text
+        text.query = e.query
         text.requestId = e.requestId
         #expect(text.s.path != nil && text.s.pathSlot.count == 0)
+        #expect(text.s.query != nil && text.s.querySlot.count == 0)
         #expect(text == e)
+        text.query = "n=1"
+        #expect(text != e)
         #expect(text.s.pathHash() == e.s.pathHash())
         // ASCII paths hash without a String, and alike in either form.
         var a = Event(site: "x", file: "f", line: 1)
@@ -153,5 +159,21 @@ import Testing
         b.path = "/v2/c/d/blobs/sha256:ab"
         #expect(a.s.pathHash() != b.s.pathHash())
         #expect(Event().s.pathHash() == { var e = Event(); e.path = ""; return e }().s.pathHash())  // none is ""
+    }
+
+    /// Past 64 KiB of kept bytes a field is kept as text instead: a 40,000-byte path is kept as
+    /// bytes, the 30,000-byte query after it as text, and both read back whole.
+    @Test func longFieldsKeptAsText() {
+        let path = "/v2/a/b/manifests/" + String(repeating: "p", count: 40_000)
+        let query = "q=" + String(repeating: "x", count: 30_000)
+        let line = #"time="2024-09-18T10:00:01.5Z" level=info msg="response completed" http.request.method=GET http.request.uri=""# + path + "?" + query + #"" http.response.status=200 "#
+        var options = ParseOptions()
+        options.maxLineLength = 100_000
+        let (r, e) = parseLine(line, hint: .registry, options: options)
+        #expect(r == .event(count: 1))
+        #expect(e.s.pathSlot.count > 0)
+        #expect(e.s.query != nil && e.s.querySlot.count == 0)
+        #expect(e.path == path)
+        #expect(e.query == query)
     }
 }
