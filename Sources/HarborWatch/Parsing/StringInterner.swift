@@ -20,6 +20,12 @@ public struct StringInterner {
     private var values: [String] = []
     private var arena: [UInt8] = []
     private var slots: [Int32]
+    /// The entry last found for each quick key (length, first and last 8 bytes): a value that
+    /// comes back soon is found with one `memcmp`, without hashing all its bytes (a user agent is
+    /// 100–200). Direct-mapped, one entry per key: values that share a quick key only replace one
+    /// another here and are then found the usual way (after one compare more), so crafted lines
+    /// sharing a quick key cost no more than a miss each, never a longer search.
+    private var recent: [Int32]
     private let mask: Int
     private let capacity: Int
     private let arenaLimit: Int
@@ -32,6 +38,7 @@ public struct StringInterner {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         slots = Array(repeating: -1, count: size)
+        recent = Array(repeating: -1, count: Self.recentSize)
         mask = size - 1
         arenaLimit = capacity * 128
         entries.reserveCapacity(capacity)
@@ -52,16 +59,32 @@ public struct StringInterner {
         let n = r.count
         if n == 0 { return "" }
         if n > maxLength { return make(bytes, r) }
+        let src = bytes.baseAddress! + r.lowerBound
+        var quick = -1
+        if n >= 16 {
+            let raw = UnsafeRawPointer(src)
+            let q = (raw.loadUnaligned(as: UInt64.self) &* 0x9E37_79B9_7F4A_7C15)
+                ^ (raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) &+ UInt64(n)) &* 0xBF58_476D_1CE4_E5B9
+            quick = Int(truncatingIfNeeded: q >> 55)  // recentSize = 512
+            let idx = Int(recent[quick])
+            if idx >= 0, Int(entries[idx].length) == n,
+                arena.withUnsafeBufferPointer({ memcmp($0.baseAddress! + Int(entries[idx].start), src, n) == 0 })
+            {
+                return values[idx]
+            }
+        }
         let h = Self.hash(bytes, r)
         var slot = Int(truncatingIfNeeded: h) & mask
-        let src = bytes.baseAddress! + r.lowerBound
         while true {
             let idx = Int(slots[slot])
             if idx < 0 { break }
             let entry = entries[idx]
             if entry.hash == h, Int(entry.length) == n {
                 let same = arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(entry.start), src, n) == 0 }
-                if same { return values[idx] }
+                if same {
+                    if quick >= 0 { recent[quick] = Int32(idx) }
+                    return values[idx]
+                }
             }
             slot = (slot + 1) & mask
         }
@@ -70,6 +93,7 @@ public struct StringInterner {
             return intern(bytes, r, maxLength: maxLength, make)
         }
         let s = make(bytes, r)
+        if quick >= 0 { recent[quick] = Int32(entries.count) }
         slots[slot] = Int32(entries.count)
         entries.append(Entry(hash: h, start: Int32(arena.count), length: Int32(n)))
         arena.append(contentsOf: UnsafeBufferPointer(start: src, count: n))
@@ -80,8 +104,11 @@ public struct StringInterner {
     /// How many strings the table holds.
     public var count: Int { entries.count }
 
+    private static let recentSize = 512
+
     private mutating func reset() {
         for i in slots.indices { slots[i] = -1 }
+        for i in recent.indices { recent[i] = -1 }
         entries.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
         arena.removeAll(keepingCapacity: true)

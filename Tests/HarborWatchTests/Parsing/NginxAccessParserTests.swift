@@ -262,3 +262,33 @@ struct SplitMix {
         #expect(found > 6_000)  // most rounds have the byte in range
     }
 }
+
+@Suite struct StringInternerTests {
+    /// Every value interned reads as its bytes: 60,000 lookups of values that share their length
+    /// and first and last 8 bytes (the recent table's quick key) but differ inside, short ones, and
+    /// repeats, through a table small enough to start afresh many times.
+    @Test func valuesAreTheirBytes() {
+        var rng = SplitMix(seed: 3)
+        var interner = StringInterner(capacity: 64)
+        let head = "docker/24.0.7 go/go1.20.10 ", tail = " (linux)"
+        var distinct: [String] = []
+        for k in 0..<300 {
+            switch k % 3 {
+            case 0: distinct.append(head + String(repeating: "x", count: 20) + String(k, radix: 36) + tail)  // same quick key family
+            case 1: distinct.append(head + "y\(k)" + tail)
+            default: distinct.append("10.0.\(k % 256).\(k / 256)")
+            }
+        }
+        var repeatsAlike = 0
+        for _ in 0..<60_000 {
+            let want = distinct[Int(rng.next() % UInt64(distinct.count))]
+            let bytes = Array(("<" + want + ">").utf8)
+            let got = bytes.withUnsafeBufferPointer { interner.intern($0, 1..<($0.count - 1)) }
+            #expect(got == want)
+            let again = bytes.withUnsafeBufferPointer { interner.intern($0, 1..<($0.count - 1)) }
+            if again == got { repeatsAlike += 1 }
+        }
+        #expect(repeatsAlike == 60_000)
+        #expect(interner.count <= 64)
+    }
+}
