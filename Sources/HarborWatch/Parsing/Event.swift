@@ -303,8 +303,8 @@ public struct Event: Sendable, Equatable {
     @inline(__always)
     init(site: String, file: String, line: Int, pool: EventPool?) {
         let box = pool?.take() ?? EventStorage()
-        box.site = site
-        box.file = file
+        if box.site != site { box.site = site }  // a recycled box of the same source has them
+        if box.file != file { box.file = file }
         box.line = line
         s = box
     }
@@ -468,37 +468,38 @@ final class EventStorage: @unchecked Sendable {
     /// Back to a new box's values (for `EventPool`): every field released, the `fields` list's
     /// room kept.
     func reset() {
+        // A field is released only when it holds something (a release call per field was most of
+        // this); `site` and `file` are left for `Event.init(site:file:line:pool:)`, which keeps
+        // them when they are the same strings (a source's events share them).
         time = 0
         timeIsStart = false
-        site = ""
         component = .unknown
         format = .unknown
-        file = ""
         line = 0
-        client = nil
-        user = nil
-        method = nil
-        path = nil
-        query = nil
-        proto = nil
+        if client != nil { client = nil }
+        if user != nil { user = nil }
+        if method != nil { method = nil }
+        if path != nil { path = nil }
+        if query != nil { query = nil }
+        if proto != nil { proto = nil }
         status = 0
         bytes = -1
         requestTime = nil
         upstreamTime = nil
-        userAgent = nil
-        host = nil
-        requestId = nil
+        if userAgent != nil { userAgent = nil }
+        if host != nil { host = nil }
+        if requestId != nil { requestId = nil }
         kind = .none
-        repository = nil
-        reference = nil
-        uploadId = nil
+        if repository != nil { repository = nil }
+        if reference != nil { reference = nil }
+        if uploadId != nil { uploadId = nil }
         level = .none
-        message = nil
-        errorCode = nil
+        if message != nil { message = nil }
+        if errorCode != nil { errorCode = nil }
         if !fields.isEmpty { fields = EventFields() }
         isFrontLine = false
         clientKey = 0
-        extra = nil
+        if extra != nil { extra = nil }
         if !lazyBytes.isEmpty { lazyBytes.removeAll(keepingCapacity: true) }
         pathSlot = TextSlot()
         querySlot = TextSlot()
