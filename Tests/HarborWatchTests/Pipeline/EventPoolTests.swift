@@ -72,7 +72,10 @@ import Testing
         #expect(ObjectIdentifier(again.s) == box)  // the same box, used again
         #expect(pool.count == 0)
         #expect(again == Event(site: "hub-1", file: "registry.log", line: 3))
-        #expect(Self.stored(again) == Self.stored(Event(site: "hub-1", file: "registry.log", line: 3)))
+        // All but the room for kept bytes, which a recycled box keeps (empty: `lazyCount` is 0).
+        let room: Set = ["lazyBytes", "lazyCapacity"]
+        #expect(Self.stored(again).filter { !room.contains($0.key) } == Self.stored(Event(site: "hub-1", file: "registry.log", line: 3)).filter { !room.contains($0.key) })
+        #expect(again.s.lazyCount == 0 && again.s.lazyCapacity > 0)
     }
 
     /// An event another one shares (kept by a detector, or a copy) is not recycled.
