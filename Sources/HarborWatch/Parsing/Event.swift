@@ -62,7 +62,7 @@ public struct Event: Sendable, Equatable {
     }
     /// URI path as logged (percent-encoding kept).
     public var path: String? {
-        @inline(__always) get { s.path ?? s.lazyText(s.pathSlot) }
+        @inline(__always) get { s.pathText }
         @inline(__always) set {
             let w = writable()
             w.path = newValue
@@ -71,7 +71,7 @@ public struct Event: Sendable, Equatable {
     }
     /// Query string without `?`.
     public var query: String? {
-        @inline(__always) get { s.query ?? s.lazyText(s.querySlot) }
+        @inline(__always) get { s.queryText }
         @inline(__always) set {
             let w = writable()
             w.query = newValue
@@ -131,7 +131,7 @@ public struct Event: Sendable, Equatable {
     }
     /// Request id: nginx `$request_id` / `X-Request-ID`, core `requestID`, registry `http.request.id`.
     public var requestId: String? {
-        @inline(__always) get { s.requestId ?? s.lazyText(s.requestIdSlot) }
+        @inline(__always) get { s.requestIdText }
         @inline(__always) set {
             let w = writable()
             w.requestId = newValue
@@ -456,6 +456,11 @@ final class EventStorage: @unchecked Sendable {
     @inline(__always)
     func setRequestId(_ b: LineBytes, _ r: Range<Int>) { (requestId, requestIdSlot) = kept(b, r) }
 
+    /// The path, query and request id as text, whether kept as text or as bytes.
+    @inline(__always) var pathText: String? { path ?? lazyText(pathSlot) }
+    @inline(__always) var queryText: String? { query ?? lazyText(querySlot) }
+    @inline(__always) var requestIdText: String? { requestId ?? lazyText(requestIdSlot) }
+
     /// True when the event has a path.
     @inline(__always) var hasPath: Bool { path != nil || pathSlot.count > 0 }
     /// True when the event has a request id.
@@ -494,8 +499,8 @@ final class EventStorage: @unchecked Sendable {
         return x
     }
 
-    /// Back to a new box's values (for `EventPool`): every field released, the `fields` list's
-    /// room kept.
+    /// Back to a new box's values (for `EventPool`), but for `site` and `file` (set by the next
+    /// event's init) and the room for kept bytes (kept, emptied).
     func reset() {
         // A field is released only when it holds something (a release call per field was most of
         // this); `site` and `file` are left for `Event.init(site:file:line:pool:)`, which keeps
@@ -592,8 +597,8 @@ final class EventStorage: @unchecked Sendable {
             && client == o.client
             && user == o.user
             && method == o.method
-            && (path ?? lazyText(pathSlot)) == (o.path ?? o.lazyText(o.pathSlot))
-            && (query ?? lazyText(querySlot)) == (o.query ?? o.lazyText(o.querySlot))
+            && pathText == o.pathText
+            && queryText == o.queryText
             && proto == o.proto
             && status == o.status
             && bytes == o.bytes
@@ -603,7 +608,7 @@ final class EventStorage: @unchecked Sendable {
             && userAgent == o.userAgent
             && (extra?.referer) == (o.extra?.referer)
             && host == o.host
-            && (requestId ?? lazyText(requestIdSlot)) == (o.requestId ?? o.lazyText(o.requestIdSlot))
+            && requestIdText == o.requestIdText
             && kind == o.kind
             && repository == o.repository
             && reference == o.reference
@@ -723,7 +728,7 @@ final class EventPool: @unchecked Sendable {
         free.reserveCapacity(capacity)
     }
 
-    /// A box reset to a new one's values, or nil when there is none.
+    /// A box `reset` when it was put back, or nil when there is none.
     @inline(__always)
     func take() -> EventStorage? { free.popLast() }
 

@@ -5,16 +5,15 @@
 public enum RegistryURI {
     /// Fills `kind`, `repository`, `reference`, `uploadId`, `uploadDigest`, `mountDigest`,
     /// `mountFrom`, `pathPrefix` (and `user` of a token request) from `path` and `query`.
-    /// With `keepRoute`, a `repository`, `reference` or `uploadId` the event already has is kept
-    /// (the registry's route variables, read before): the path's is not even looked up then.
     public static func classify(
-        _ b: LineBytes, path: Range<Int>, query: Range<Int>?, into e: inout Event, interner: inout StringInterner,
-        keepRoute: Bool = false
+        _ b: LineBytes, path: Range<Int>, query: Range<Int>?, into e: inout Event, interner: inout StringInterner
     ) {
-        classify(b, path: path, query: query, e.writable(), interner: &interner, keepRoute: keepRoute)
+        classify(b, path: path, query: query, e.writable(), interner: &interner)
     }
 
-    /// `classify` into the box of an event a parser holds (made unique, written directly).
+    /// `classify` into the box of an event a parser holds (made unique, written directly). With
+    /// `keepRoute`, a `repository`, `reference` or `uploadId` the event already has is kept (the
+    /// registry's route variables, read before): the path's is not even looked up then.
     static func classify(
         _ b: LineBytes, path: Range<Int>, query: Range<Int>?, _ w: EventStorage, interner: inout StringInterner,
         keepRoute: Bool = false
