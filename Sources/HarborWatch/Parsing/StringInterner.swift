@@ -61,16 +61,26 @@ public struct StringInterner {
         if n > maxLength { return make(bytes, r) }
         let src = bytes.baseAddress! + r.lowerBound
         var quick = -1
-        if n >= 16 {
+        if n >= 8 {
+            // First and last 8 bytes (overlapping below 16): the quick key, and for values up
+            // to 16 bytes (clients, most repositories) the whole comparison without `memcmp`.
             let raw = UnsafeRawPointer(src)
-            let q = (raw.loadUnaligned(as: UInt64.self) &* 0x9E37_79B9_7F4A_7C15)
-                ^ (raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) &+ UInt64(n)) &* 0xBF58_476D_1CE4_E5B9
+            let first = raw.loadUnaligned(as: UInt64.self)
+            let last = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            let q = (first &* 0x9E37_79B9_7F4A_7C15) ^ (last &+ UInt64(n)) &* 0xBF58_476D_1CE4_E5B9
             quick = Int(truncatingIfNeeded: q >> 55)  // recentSize = 512
             let idx = Int(recent[quick])
-            if idx >= 0, Int(entries[idx].length) == n,
-                arena.withUnsafeBufferPointer({ memcmp($0.baseAddress! + Int(entries[idx].start), src, n) == 0 })
-            {
-                return values[idx]
+            if idx >= 0, Int(entries[idx].length) == n {
+                let start = Int(entries[idx].start)
+                let same = arena.withUnsafeBufferPointer { a -> Bool in
+                    let stored = UnsafeRawPointer(a.baseAddress! + start)
+                    if n <= 16 {
+                        return stored.loadUnaligned(as: UInt64.self) == first
+                            && stored.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == last
+                    }
+                    return memcmp(stored, src, n) == 0
+                }
+                if same { return values[idx] }
             }
         }
         let h = Self.hash(bytes, r)
@@ -125,9 +135,18 @@ public struct StringInterner {
             h ^= h >> 31
             i += 8
         }
+        // The last 0–7 bytes as the byte loop would have put them together (little-endian, the
+        // first in the low byte), read with one load where the buffer allows it.
         var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < r.upperBound { tail |= UInt64(bytes[i]) << shift; shift += 8; i += 1 }
+        let left = r.upperBound - i
+        if left > 0 {
+            if r.upperBound >= 8 {
+                tail = raw.loadUnaligned(fromByteOffset: r.upperBound - 8, as: UInt64.self) >> UInt64(8 * (8 - left))
+            } else {
+                var shift: UInt64 = 0
+                while i < r.upperBound { tail |= UInt64(bytes[i]) << shift; shift += 8; i += 1 }
+            }
+        }
         h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
         return h ^ (h >> 29)
     }
