@@ -295,15 +295,13 @@ public final class NginxAccessParser: @unchecked Sendable {
         return interner.intern(b, r)
     }
 
-    /// Stores the value of the variable at `index` (switched on in place: a copy of the enum per
-    /// value went through an outlined copy that retained the names of `.other`).
+    /// Stores the value of the variable at `index`, one the loop does not store itself (switched
+    /// on in place: a copy of the enum per value went through an outlined copy that retained the
+    /// names of `.other`).
     private func assign(
         _ index: Int, _ b: LineBytes, _ r: Range<Int>, _ esc: Bool, _ w: EventStorage, interner: inout StringInterner
     ) -> Bool {
         switch variables[index] {
-        case .remoteAddr:
-            guard !r.isEmpty else { return false }
-            w.client = interner.intern(b, r)
         case .remoteUser: w.user = interned(b, r, esc, &interner)
         case .timeLocal:
             guard let t = Timestamps.timeLocal(b, at: r.lowerBound), r.count == 26 else { return false }
@@ -314,32 +312,19 @@ public final class NginxAccessParser: @unchecked Sendable {
         case .msec:
             guard let t = Timestamps.msec(b, r) else { return false }
             w.time = t
-        case .request: request(b, r, esc, w, interner: &interner)
         case .requestMethod: w.method = interned(b, r, esc, &interner)
         case .requestURI: target(b, r, esc, w, interner: &interner)
         case .uri:
             if !w.hasPath { target(b, r, esc, w, interner: &interner) }
         case .args:
             if !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) { w.setQuery(b, r) }
-        case .status:
-            guard r.count == 3, let s = b.int(r) else { return false }
-            w.status = s
-        case .bodyBytesSent:
-            guard let n = b.int(r) else { return false }
-            w.bytes = Int64(n)
         case .bytesSent:
             guard let n = b.int(r) else { return false }
             if w.bytes < 0 { w.bytes = Int64(n) }
             w.fields["bytes_sent"] = b.string(r)
-        case .requestTime:
-            guard let t = b.decimal(r) else { return false }
-            w.requestTime = t
-        case .upstreamResponseTime: w.upstreamTime = sumList(b, r)
         case .upstreamAddr: w.setUpstreamAddr(interned(b, r, esc, &interner))
         case .upstreamStatus:
             if let s = interned(b, r, esc, &interner) { w.fields["upstream_status"] = s }
-        case .userAgent: w.userAgent = interned(b, r, esc, &interner)
-        case .referer: w.setReferer(text(b, r, esc))
         case .requestId: w.requestId = text(b, r, esc)
         case .xRequestId(let name):
             if let id = text(b, r, esc) {
@@ -347,12 +332,13 @@ public final class NginxAccessParser: @unchecked Sendable {
                 w.fields[name] = id
             }
         case .host: w.host = interned(b, r, esc, &interner)
-        case .pipe:
-            guard r.count == 1, b[r.lowerBound] == 0x70 || b[r.lowerBound] == ASCII.dot else { return false }
         case .xForwardedFor:
             if let x = text(b, r, esc) { w.fields["x_forwarded_for"] = x }
         case .other(let name):
             if let x = text(b, r, esc) { w.fields[name] = x }
+        case .remoteAddr, .request, .status, .bodyBytesSent, .requestTime, .upstreamResponseTime, .userAgent, .referer,
+            .pipe:
+            preconditionFailure("stored by parse's loop (Step.hot)")
         }
         return true
     }
