@@ -115,8 +115,24 @@ extension UnsafeBufferPointer where Element == UInt8 {
     @inline(__always)
     func decimal(_ r: Range<Int>) -> Double? {
         guard !r.isEmpty, let p = baseAddress else { return nil }
-        var whole = 0, frac = 0, scale = 1, i = r.lowerBound, digits = 0
         let end = r.upperBound
+        // nginx's times (`0.003`, `12.345`): three decimals, read without the loop's tests per
+        // byte; the same sum as below.
+        if r.count >= 5, r.count <= 8, p[end - 4] == ASCII.dot {
+            let a = p[end - 3] &- ASCII.zero, b = p[end - 2] &- ASCII.zero, c = p[end - 1] &- ASCII.zero
+            if a < 10, b < 10, c < 10 {
+                var whole = 0, i = r.lowerBound
+                while i < end - 4 {
+                    let d = p[i] &- ASCII.zero
+                    guard d < 10 else { break }
+                    whole = whole &* 10 &+ Int(d); i &+= 1
+                }
+                if i == end - 4 {
+                    return Double(whole) + Double(Int(a) &* 100 &+ Int(b) &* 10 &+ Int(c)) / Double(1000)
+                }
+            }
+        }
+        var whole = 0, frac = 0, scale = 1, i = r.lowerBound, digits = 0
         while i < end {
             let d = p[i] &- ASCII.zero
             guard d < 10 else { break }

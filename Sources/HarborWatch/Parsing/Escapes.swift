@@ -68,7 +68,32 @@ enum Escapes {
     /// Percent-decoding of a query value (`sha256%3Aabc` → `sha256:abc`, `+` kept).
     static func percent(_ bytes: LineBytes, _ r: Range<Int>) -> String {
         guard bytes.find(ASCII.percent, from: r.lowerBound, to: r.upperBound) != nil else { return bytes.string(r) }
-        return String(decoding: percentBytes(bytes, r), as: UTF8.self)
+        return withPercentDecoded(bytes, r) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with the bytes of `r`, `%XX` escapes decoded, in a buffer on the stack (up to
+    /// 1 KiB; an Array per token request's scope before, allocated and freed).
+    @inline(__always)
+    static func withPercentDecoded<T>(_ bytes: LineBytes, _ r: Range<Int>, _ body: (LineBytes) -> T) -> T {
+        if r.count > 1024 { return percentBytes(bytes, r).withUnsafeBufferPointer(body) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, r.count)) { out in
+            let o = out.baseAddress!
+            var n = 0
+            var i = r.lowerBound
+            let end = r.upperBound
+            while i < end {
+                let c = bytes[i]
+                if c == ASCII.percent, i + 2 < end, ASCII.isHex(bytes[i + 1]), ASCII.isHex(bytes[i + 2]) {
+                    o[n] = ASCII.hexValue(bytes[i + 1]) << 4 | ASCII.hexValue(bytes[i + 2])
+                    i += 3
+                } else {
+                    o[n] = c
+                    i += 1
+                }
+                n += 1
+            }
+            return body(LineBytes(start: o, count: n))
+        }
     }
 
     /// The bytes of `r` with `%XX` escapes decoded.

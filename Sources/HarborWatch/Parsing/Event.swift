@@ -530,7 +530,7 @@ final class EventStorage: @unchecked Sendable {
         level = .none
         if message != nil { message = nil }
         if errorCode != nil { errorCode = nil }
-        if !fields.isEmpty { fields = EventFields() }
+        if !fields.isEmpty { fields.removeAll() }
         isFrontLine = false
         clientKey = 0
         if extra != nil { extra = nil }

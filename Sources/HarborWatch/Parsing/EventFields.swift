@@ -31,6 +31,9 @@ public struct EventFields: Sendable, Equatable, ExpressibleByDictionaryLiteral, 
         }
     }
 
+    /// Removes them all, keeping the room (a recycled event box sets its next ones there).
+    public mutating func removeAll() { pairs.removeAll(keepingCapacity: true) }
+
     /// True when there are none.
     public var isEmpty: Bool { pairs.isEmpty }
     /// How many there are.

@@ -23,7 +23,8 @@ public enum RegistryURI {
         // Locate "/v2" followed by "/" or the end.
         var v2 = -1
         var i = lo
-        while let s = b.find(ASCII.slash, from: i, to: hi) {
+        // (The path's own first `/` is taken without a `memchr` call.)
+        while let s = i < hi && b[i] == ASCII.slash ? i : b.find(ASCII.slash, from: i, to: hi) {
             if s + 3 <= hi, b[s + 1] == 0x76, b[s + 2] == 0x32, s + 3 == hi || b[s + 3] == ASCII.slash {
                 v2 = s
                 break
