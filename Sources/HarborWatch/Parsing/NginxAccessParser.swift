@@ -97,7 +97,7 @@ public final class NginxAccessParser: @unchecked Sendable {
                 st.plainStop = st.next >= 0 && !st.isList && !st.isTimeLocal
                     && !(backslashQuotes && st.nextFirst == ASCII.quote)
                 switch v {
-                case .remoteAddr, .remoteUser, .status, .bodyBytesSent, .bytesSent, .requestTime, .msec, .pipe:
+                case .remoteAddr, .remoteUser, .status, .bodyBytesSent, .bytesSent, .requestTime, .msec, .pipe, .referer:
                     st.short = true
                 default: st.short = false
                 }
@@ -172,7 +172,7 @@ public final class NginxAccessParser: @unchecked Sendable {
                 valueEnd = stop
             }
             let st = sp.pointee
-            if st.spaceFree, !(st.stopsAtSpace && atFirst), b.find(ASCII.space, from: i, to: valueEnd) != nil { return false }
+            if st.spaceFree, !(st.stopsAtSpace && atFirst), Self.findShort(b, ASCII.space, from: i, to: valueEnd) != nil { return false }
             let v = i..<valueEnd
             switch st.hot {
             case .remoteAddr:
@@ -374,7 +374,7 @@ public final class NginxAccessParser: @unchecked Sendable {
     /// `METHOD target PROTO`; junk and `-` are kept as the path.
     private func request(_ b: LineBytes, _ r: Range<Int>, _ esc: Bool, _ w: EventStorage, interner: inout StringInterner) {
         guard !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) else { return }
-        let sp = b.find(ASCII.space, from: r.lowerBound, to: r.upperBound)
+        let sp = Self.findShort(b, ASCII.space, from: r.lowerBound, to: r.upperBound)  // after the method
         // The common methods are static strings; another word is a method when `isMethod` says so.
         var known: String? = nil
         if let sp1 = sp, sp1 > r.lowerBound { known = Self.method(b, r.lowerBound..<sp1) }

@@ -97,8 +97,7 @@ public enum RegistryURI {
                 queryValue(b, q, "account=") { w.user = Escapes.percent(b, $0) }
                 queryValue(b, q, "scope=") { r in
                     // Decoded and split as bytes: `repository:<name>:<actions>`.
-                    let scope = Escapes.percentBytes(b, r)
-                    scope.withUnsafeBufferPointer { s in
+                    Escapes.withPercentDecoded(b, r) { s in
                         w.fields["scope"] = interner.intern(s, 0..<s.count, maxLength: 256)
                         guard s.count > 11, s.matches("repository:", at: 0),
                             let colon = s.findLast(ASCII.colon, from: 11, to: s.count)
