@@ -50,11 +50,15 @@ public final class NginxAccessParser: @unchecked Sendable {
             request
     }
     private let steps: UnsafeMutableBufferPointer<Step>
+    /// The format is Harbor's `timed_combined`: its lines are read by `harborProxy`, without the
+    /// step loop.
+    private let isHarborProxy: Bool
     private let literals: UnsafeMutableBufferPointer<UInt8>
     private let variables: UnsafeMutableBufferPointer<NginxVariable>
 
-    /// A parser for `format`.
-    public init(format: NginxLogFormat, backslashQuotes: Bool = false) {
+    /// A parser for `format`; `straight`: Harbor's proxy format is read by `harborProxy` (off
+    /// only for tests that compare it with the step loop).
+    public init(format: NginxLogFormat, backslashQuotes: Bool = false, straight: Bool = true) {
         self.format = format
         self.backslashQuotes = backslashQuotes
         let segs = format.segments
@@ -116,6 +120,7 @@ public final class NginxAccessParser: @unchecked Sendable {
             }
             plan.append(st)
         }
+        isHarborProxy = straight && !backslashQuotes && format.segments == NginxLogFormat.timedCombined.segments
         steps = .allocate(capacity: plan.count)
         _ = steps.initialize(from: plan)
         literals = .allocate(capacity: max(1, lits.count))
@@ -139,6 +144,7 @@ public final class NginxAccessParser: @unchecked Sendable {
         let end = r.upperBound
         // One scan for `\` per line: most lines have none, and then no field needs decoding.
         let esc = b.find(ASCII.backslash, from: r.lowerBound, to: r.upperBound) != nil
+        if isHarborProxy, harborProxy(b, r, esc, w, interner: &interner) { return true }
         var k = 0
         let count = steps.count
         let plan = steps.baseAddress.unsafelyUnwrapped
@@ -225,6 +231,68 @@ public final class NginxAccessParser: @unchecked Sendable {
         return true
     }
 
+    /// Reads a line of Harbor's proxy format (`timed_combined`) as the step loop would, in
+    /// straight code: it first finds every value's end and checks every value as the loop does,
+    /// and stores nothing unless all hold (false: nothing stored, the loop reads the line, and
+    /// decides). The values are stored in the loop's order.
+    ///
+    /// `$remote_addr - "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"
+    /// $request_time $upstream_response_time $pipe`: the steps of the variables are 0, 2, 4, …,
+    /// each with the literal after it.
+    @inline(__always)
+    private func harborProxy(
+        _ b: LineBytes, _ r: Range<Int>, _ esc: Bool, _ w: EventStorage, interner: inout StringInterner
+    ) -> Bool {
+        let p = steps.baseAddress.unsafelyUnwrapped
+        let end = r.upperBound
+        var i = r.lowerBound
+        // $remote_addr, then ` - "`.
+        guard let a = Self.findShort(b, ASCII.space, from: i, to: end), a > i, nextAt(b, p[0], a) else { return false }
+        let addr = i..<a
+        i = a + 4
+        // $request, then `" `.
+        guard i <= end, let q = b.find(ASCII.quote, from: i, to: end), nextAt(b, p[2], q) else { return false }
+        let req = i..<q
+        i = q + 2
+        // $status, then ` `.
+        guard i <= end, let s = Self.findShort(b, ASCII.space, from: i, to: end), s - i == 3, let status = b.int(i..<s)
+        else { return false }
+        i = s + 1
+        // $body_bytes_sent, then ` "`.
+        guard let z = Self.findShort(b, ASCII.space, from: i, to: end), nextAt(b, p[6], z), let size = b.int(i..<z)
+        else { return false }
+        i = z + 2
+        // $http_referer, then `" "`.
+        guard i <= end, let f = Self.findShort(b, ASCII.quote, from: i, to: end), nextAt(b, p[8], f) else { return false }
+        let referer = i..<f
+        i = f + 3
+        // $http_user_agent, then `" `.
+        guard i <= end, let u = b.find(ASCII.quote, from: i, to: end), nextAt(b, p[10], u) else { return false }
+        let agent = i..<u
+        i = u + 2
+        // $request_time, then ` `.
+        guard i <= end, let t = Self.findShort(b, ASCII.space, from: i, to: end), let took = b.decimal(i..<t) else { return false }
+        i = t + 1
+        // $upstream_response_time (a list), then ` `: as `findStop`.
+        let x = Self.listEnd(b, from: i, end: end)
+        guard nextAt(b, p[14], x) else { return false }
+        let upstream = i..<x
+        i = x + 1
+        // $pipe, to the end.
+        guard i < end, end - i == 1, b[i] == 0x70 || b[i] == ASCII.dot else { return false }
+
+        w.client = interner.intern(b, addr)
+        request(b, req, esc, w, interner: &interner)
+        w.status = status
+        w.bytes = Int64(size)
+        w.setReferer(text(b, referer, esc))
+        w.userAgent = interned(b, agent, esc, &interner)
+        w.requestTime = took
+        w.upstreamTime = sumList(b, upstream)
+        w.format = .nginxAccess
+        return true
+    }
+
     /// True when the literal after `st`'s variable is at `at`: one masked load where the line has
     /// 8 bytes from `at`.
     @inline(__always)
@@ -262,13 +330,7 @@ public final class NginxAccessParser: @unchecked Sendable {
         let first = literals[next]
         if st.isList {
             // `0.1, 0.2`, `0.1 : 0.2`, `-`: consume list items, then the literal must follow.
-            var i = from
-            while true {
-                while i < end, b[i] != ASCII.space, b[i] != ASCII.comma, b[i] != ASCII.quote { i += 1 }
-                if i + 1 < end, b[i] == ASCII.comma, b[i + 1] == ASCII.space { i += 2; continue }
-                if i + 2 < end, b[i] == ASCII.space, b[i + 1] == ASCII.colon, b[i + 2] == ASCII.space { i += 3; continue }
-                break
-            }
+            let i = Self.listEnd(b, from: from, end: end)
             return nextAt(b, st, i) ? i : nil
         }
         if backslashQuotes, first == ASCII.quote {
@@ -286,6 +348,19 @@ public final class NginxAccessParser: @unchecked Sendable {
             i = j + 1
         }
         return nil
+    }
+
+    /// Where a list value (`0.1, 0.2`, `0.1 : 0.2`, `-`) that starts at `from` ends: its items
+    /// and their separators consumed.
+    @inline(__always)
+    static func listEnd(_ b: LineBytes, from: Int, end: Int) -> Int {
+        var i = from
+        while true {
+            while i < end, b[i] != ASCII.space, b[i] != ASCII.comma, b[i] != ASCII.quote { i += 1 }
+            if i + 1 < end, b[i] == ASCII.comma, b[i + 1] == ASCII.space { i += 2; continue }
+            if i + 2 < end, b[i] == ASCII.space, b[i + 1] == ASCII.colon, b[i + 2] == ASCII.space { i += 3; continue }
+            return i
+        }
     }
 
     /// The first `"` in `b[from..<to]` not escaped by `\` for which `accept` holds. Read from
