@@ -1,3 +1,20 @@
+/// Where a line's first `\` is: a value before it or with none holds no escape, and one that
+/// holds it needs no search (a `memchr` per value that may hold escapes, before).
+struct Backslashes {
+    /// The index of the line's first `\`, `Int.max` when it has none, `Int.min` when not known.
+    let first: Int
+    /// Nothing known: every range is searched.
+    static let unknown = Backslashes(first: Int.min)
+
+    /// True when `b[r]` holds a `\`.
+    @inline(__always)
+    func within(_ b: LineBytes, _ r: Range<Int>) -> Bool {
+        if first >= r.upperBound { return false }
+        if first >= r.lowerBound { return true }
+        return b.containsBackslash(r)
+    }
+}
+
 /// Reads nginx access lines of one compiled `log_format` into events.
 public final class NginxAccessParser: @unchecked Sendable {
     // A class: the line parser holds several and calls them per line, and a struct copy would
@@ -143,7 +160,7 @@ public final class NginxAccessParser: @unchecked Sendable {
         var i = r.lowerBound
         let end = r.upperBound
         // One scan for `\` per line: most lines have none, and then no field needs decoding.
-        let esc = b.find(ASCII.backslash, from: r.lowerBound, to: r.upperBound) != nil
+        let esc = Backslashes(first: b.find(ASCII.backslash, from: r.lowerBound, to: r.upperBound) ?? Int.max)
         if isHarborProxy, harborProxy(b, r, esc, w, interner: &interner) { return true }
         var k = 0
         let count = steps.count
@@ -241,7 +258,7 @@ public final class NginxAccessParser: @unchecked Sendable {
     /// each with the literal after it.
     @inline(__always)
     private func harborProxy(
-        _ b: LineBytes, _ r: Range<Int>, _ esc: Bool, _ w: EventStorage, interner: inout StringInterner
+        _ b: LineBytes, _ r: Range<Int>, _ esc: Backslashes, _ w: EventStorage, interner: inout StringInterner
     ) -> Bool {
         let p = steps.baseAddress.unsafelyUnwrapped
         let end = r.upperBound
@@ -380,19 +397,19 @@ public final class NginxAccessParser: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func text(_ b: LineBytes, _ r: Range<Int>, _ esc: Bool = true) -> String? {
+    private func text(_ b: LineBytes, _ r: Range<Int>, _ esc: Backslashes = .unknown) -> String? {
         if r.count == 1 && b[r.lowerBound] == ASCII.dash { return nil }
         if r.isEmpty { return nil }
-        if esc, b.containsBackslash(r) {
+        if esc.within(b, r) {
             return backslashQuotes ? Escapes.backslash(b, r) : (format.escape == .none ? b.string(r) : Escapes.nginx(b, r))
         }
         return b.string(r)
     }
 
     @inline(__always)
-    private func interned(_ b: LineBytes, _ r: Range<Int>, _ esc: Bool, _ interner: inout StringInterner) -> String? {
+    private func interned(_ b: LineBytes, _ r: Range<Int>, _ esc: Backslashes, _ interner: inout StringInterner) -> String? {
         if r.isEmpty || (r.count == 1 && b[r.lowerBound] == ASCII.dash) { return nil }
-        if esc, b.containsBackslash(r) {
+        if esc.within(b, r) {
             return interner.intern(b, r) { bytes, range in text(bytes, range) ?? "" }
         }
         return interner.intern(b, r)
@@ -402,7 +419,7 @@ public final class NginxAccessParser: @unchecked Sendable {
     /// on in place: a copy of the enum per value went through an outlined copy that retained the
     /// names of `.other`).
     private func assign(
-        _ index: Int, _ b: LineBytes, _ r: Range<Int>, _ esc: Bool, _ w: EventStorage, interner: inout StringInterner
+        _ index: Int, _ b: LineBytes, _ r: Range<Int>, _ esc: Backslashes, _ w: EventStorage, interner: inout StringInterner
     ) -> Bool {
         switch variables[index] {
         case .remoteUser: w.user = interned(b, r, esc, &interner)
@@ -447,7 +464,7 @@ public final class NginxAccessParser: @unchecked Sendable {
     }
 
     /// `METHOD target PROTO`; junk and `-` are kept as the path.
-    private func request(_ b: LineBytes, _ r: Range<Int>, _ esc: Bool, _ w: EventStorage, interner: inout StringInterner) {
+    private func request(_ b: LineBytes, _ r: Range<Int>, _ esc: Backslashes, _ w: EventStorage, interner: inout StringInterner) {
         guard !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) else { return }
         let sp = Self.findShort(b, ASCII.space, from: r.lowerBound, to: r.upperBound)  // after the method
         // The common methods are static strings; another word is a method when `isMethod` says so.
@@ -492,11 +509,11 @@ public final class NginxAccessParser: @unchecked Sendable {
         }
     }
 
-    private func target(_ b: LineBytes, _ r: Range<Int>, _ esc: Bool, _ w: EventStorage, interner: inout StringInterner) {
+    private func target(_ b: LineBytes, _ r: Range<Int>, _ esc: Backslashes, _ w: EventStorage, interner: inout StringInterner) {
         guard !r.isEmpty else { return }
         let q = b.find(ASCII.question, from: r.lowerBound, to: r.upperBound)
         let pathRange = r.lowerBound..<(q ?? r.upperBound)
-        if esc && b.containsBackslash(pathRange) {
+        if esc.within(b, pathRange) {
             w.path = text(b, pathRange)
         } else {
             w.setPath(b, pathRange)  // bytes until read
