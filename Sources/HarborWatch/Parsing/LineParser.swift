@@ -38,6 +38,9 @@ public struct LineParser {
     public var learnsClock = false
     /// The syslog prefix of the last event, and its payload's own time (0 when it had none): clock probing.
     public private(set) var lastPrefix: SyslogPrefix?
+    /// Keep `lastPrefix` (for clock probing); a run that does not read it turns this off (the
+    /// prefix is a struct of ten words, and copying it out per line cost a store-to-load stall).
+    public var keepsLastPrefix = true
     /// The payload's own time of the last syslog-wrapped event (0 when it had none).
     public private(set) var payloadTime: Int64 = 0
     var interner = StringInterner()
@@ -67,7 +70,7 @@ public struct LineParser {
 
     /// Parses `b` into `e` (whose site, file and line the caller set).
     public mutating func parse(_ b: LineBytes, into e: inout Event) -> ParseResult {
-        lastPrefix = nil
+        if keepsLastPrefix { lastPrefix = nil }
         let all = 0..<b.count
         let r = b.trimmed(all)
         if r.isEmpty { return .skip(.blank) }
@@ -93,7 +96,7 @@ public struct LineParser {
             if payload.isEmpty { return .skip(.blank) }
             let result = parsePayload(b, payload, component: component, into: &e)
             if case .event = result {
-                lastPrefix = p
+                if keepsLastPrefix { lastPrefix = p }
                 payloadTime = e.time
                 if learnsClock, e.time != 0, p.absolute == nil {
                     learnsClock = false

@@ -94,7 +94,8 @@ public enum RegistryURI {
         if b.matches("/service/token", at: lo) {
             w.kind = .token
             if let q = query {
-                queryValue(b, q, "account=") { w.user = Escapes.percent(b, $0) }
+                // Interned by its bytes as logged: a few accounts ask for every token.
+                queryValue(b, q, "account=") { w.user = interner.intern(b, $0) { Escapes.percent($0, $1) } }
                 queryValue(b, q, "scope=") { r in
                     // Decoded and split as bytes: `repository:<name>:<actions>`.
                     Escapes.withPercentDecoded(b, r) { s in

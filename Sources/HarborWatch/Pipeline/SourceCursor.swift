@@ -27,7 +27,8 @@ public final class SourceCursor: @unchecked Sendable {
         self.source = source
         self.options = options
         self.clocks = clocks
-        let parser = LineParser(options: options, componentHint: source.componentHint, clock: SyslogClock(year: options.year, reference: nil, zone: .fixed(0)))
+        var parser = LineParser(options: options, componentHint: source.componentHint, clock: SyslogClock(year: options.year, reference: nil, zone: .fixed(0)))
+        parser.keepsLastPrefix = false  // read only by clock probes
         processor = LineProcessor(
             parser: parser, stats: SourceStats(name: source.name, site: source.site, component: source.componentHint ?? .unknown),
             site: source.site, maxSamples: maxSamples, maxLineLength: options.maxLineLength)
