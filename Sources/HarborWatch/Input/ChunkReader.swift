@@ -31,7 +31,11 @@ public final class ChunkReader {
     private var pending = 0
 
     /// Opens `path` (`-` for stdin); throws an `InputError` naming the file when it cannot be opened.
-    public init(path: String, chunkSize: Int = ChunkReader.defaultChunkSize, decompressInBackground: Bool = true) throws(InputError) {
+    /// `gzipChunkSize`: the chunks of a gzip file inflated in the background (else `chunkSize`).
+    public init(
+        path: String, chunkSize: Int = ChunkReader.defaultChunkSize, gzipChunkSize: Int? = nil,
+        decompressInBackground: Bool = true
+    ) throws(InputError) {
         precondition(chunkSize >= 16, "chunk size too small")
         self.path = path
         let file = try RawFile(path: path)
@@ -53,7 +57,7 @@ public final class ChunkReader {
         let decoder = GzipDecoder(
             file: file, initial: UnsafeBufferPointer(rebasing: buffer[..<peeked]),
             inputCapacity: max(chunkSize / 4, 64 * 1024))
-        if decompressInBackground, let pump = GzipPump.start(decoder, chunkSize: chunkSize) {
+        if decompressInBackground, let pump = GzipPump.start(decoder, chunkSize: max(16, gzipChunkSize ?? chunkSize)) {
             mode = .background(pump)
         } else {
             mode = .gzip(decoder)

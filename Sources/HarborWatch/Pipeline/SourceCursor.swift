@@ -121,8 +121,11 @@ public final class SourceCursor: @unchecked Sendable {
             }
             let file = source.files[fileIndex]
             do {
-                // 128 KiB: the events of one chunk are held until merged, so a smaller chunk holds fewer.
-                reader = try ChunkReader(path: file, chunkSize: 1 << 17)
+                // The events of one chunk are made before the first is handed on (and, in `analyze`,
+                // held until merged): 32 KiB of lines keeps their event boxes in the cache (128 KiB
+                // took 2 % longer to parse and held 1.5 MiB more). Inflating a gzip file on its own
+                // thread hands over 128 KiB at a time: smaller hand-overs cost 10 % of its time.
+                reader = try ChunkReader(path: file, chunkSize: 1 << 15, gzipChunkSize: 1 << 17)
             } catch {
                 processor.stats.errors.append(error)
                 continue
