@@ -343,7 +343,15 @@ final class EventStorage: @unchecked Sendable {
     @usableFromInline var status: Int = 0
     @usableFromInline var bytes: Int64 = -1
     @usableFromInline var clientKey: UInt64 = 0
-    @usableFromInline var fields: EventFields = EventFields()
+    /// `fields`, and whether it was written since the box was new or `reset`: `reset` then
+    /// leaves it be without reading its array, whose header is on a line the event never
+    /// otherwise touches (a cache miss per recycled box).
+    @usableFromInline var storedFields: EventFields = EventFields()
+    @usableFromInline var fields: EventFields {
+        @inline(__always) get { storedFields }
+        @inline(__always) set { fieldsTouched = true; storedFields = newValue }
+        @inline(__always) _modify { fieldsTouched = true; yield &storedFields }
+    }
 
     /// The bytes of the fields a parser keeps as bytes until they are read (`pathSlot`,
     /// `querySlot`, `requestIdSlot`): most lines' path, query and request id are never read by
@@ -389,6 +397,7 @@ final class EventStorage: @unchecked Sendable {
     @usableFromInline var kind: RequestKind = .none
     @usableFromInline var level: LogLevel = .none
     @usableFromInline var isFrontLine: Bool = false
+    @usableFromInline var fieldsTouched: Bool = false
     @usableFromInline var upstreamTime: Double? = nil
 
     @usableFromInline init() {}
@@ -530,7 +539,10 @@ final class EventStorage: @unchecked Sendable {
         level = .none
         if message != nil { message = nil }
         if errorCode != nil { errorCode = nil }
-        if !fields.isEmpty { fields.removeAll() }
+        if fieldsTouched {
+            if !storedFields.isEmpty { storedFields.removeAll() }
+            fieldsTouched = false
+        }
         isFrontLine = false
         clientKey = 0
         if extra != nil { extra = nil }
