@@ -299,15 +299,9 @@ public struct Event: Sendable, Equatable {
         s.line = line
     }
 
-    /// An event of `site` read from `file` at `line`, in a box from `pool` when it has one.
+    /// An event in `box` (new, or from an `EventPool`), which `EventStorage.place` set.
     @inline(__always)
-    init(site: String, file: String, line: Int, pool: EventPool?) {
-        let box = pool?.take() ?? EventStorage()
-        if box.site != site { box.site = site }  // a recycled box of the same source has them
-        if box.file != file { box.file = file }
-        box.line = line
-        s = box
-    }
+    init(box: EventStorage) { s = box }
 
     /// Hands the box to `pool` for a later event, when no other event shares it (an event kept
     /// by a detector is not recycled). The event must not be used afterwards: its box is reset
@@ -498,6 +492,16 @@ final class EventStorage: @unchecked Sendable {
     private static func textHash(_ s: String) -> UInt64 {
         var t = s
         return t.withUTF8 { StringInterner.hash($0, 0..<$0.count) &+ 1 }
+    }
+
+    /// Sets the source's site and file, and the line, of a new or recycled box: a recycled box of
+    /// the same source has them already. (The box is taken before the strings are read: read
+    /// first, they were retained across the pool's call and released after, per line.)
+    @inline(__always)
+    func place(site: String, file: String, line: Int) {
+        if self.site != site { self.site = site }
+        if self.file != file { self.file = file }
+        self.line = line
     }
 
     /// `extra`, made when first needed.

@@ -37,7 +37,8 @@ struct LineProcessor {
         lineNo += 1
         stats.lines += 1
         if flags.contains(.truncated) { stats.truncated += 1 }
-        var e = Event(site: site, file: fileName, line: lineNo, pool: pool)
+        var e = Event(box: pool?.take() ?? EventStorage())  // held by `e` alone: parsers write it in place
+        e.s.place(site: site, file: fileName, line: lineNo)
         switch parser.parse(line, into: &e) {
         case .event(let count):
             stats.events += count

@@ -68,7 +68,8 @@ import Testing
         let box = ObjectIdentifier(e.s)  // not a reference: the box must be held by `e` alone
         e.recycle(into: pool)
         #expect(pool.count == 1)
-        let again = Event(site: "hub-1", file: "registry.log", line: 3, pool: pool)
+        let again = Event(box: pool.take() ?? EventStorage())  // as `LineProcessor.handle` does
+        again.s.place(site: "hub-1", file: "registry.log", line: 3)
         #expect(ObjectIdentifier(again.s) == box)  // the same box, used again
         #expect(pool.count == 0)
         #expect(again == Event(site: "hub-1", file: "registry.log", line: 3))
