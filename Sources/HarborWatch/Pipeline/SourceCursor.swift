@@ -19,7 +19,6 @@ public final class SourceCursor: @unchecked Sendable {
     private var reader: ChunkReader?
     private var framer: LineFramer
     private var buffer: [Event] = []
-    private var position = 0
     private var finished = false
 
     /// A cursor over `source`; `clocks` gives each file's syslog clock and whether its lines are wrapped.
@@ -76,23 +75,20 @@ public final class SourceCursor: @unchecked Sendable {
     /// The next event, or nil when the source is exhausted.
     @inline(__always)
     public func next() -> Event? {
-        while position >= buffer.count {
+        // The buffer holds the chunk's events last first: `popLast` moves the next one out (no
+        // reference counting, no empty event left in its place).
+        while buffer.isEmpty {
             if let q = queue {
                 guard let batch = q.take() else { return nil }
                 buffer = batch
-                position = 0
+                buffer.reverse()
                 continue
             }
             if finished { return nil }
-            buffer.removeAll(keepingCapacity: true)
-            position = 0
             refill(into: &buffer)
+            buffer.reverse()
         }
-        // Move the event out (no reference counting), leaving an empty one behind.
-        var out = Event()
-        swap(&out, &buffer[position])
-        position += 1
-        return out
+        return buffer.popLast()
     }
 
     /// Reads the next chunk (or opens the next file) and appends its events to `out`.
