@@ -70,6 +70,9 @@ public final class NginxAccessParser: @unchecked Sendable {
     /// The format is Harbor's `timed_combined`: its lines are read by `harborProxy`, without the
     /// step loop.
     private let isHarborProxy: Bool
+    /// The format starts as nginx's `combined` (`combined`, `main`, `timed_combined_full`, …): the
+    /// values up to the user agent are read by `combinedHead`, the rest by the step loop.
+    private let isCombinedHead: Bool
     private let literals: UnsafeMutableBufferPointer<UInt8>
     private let variables: UnsafeMutableBufferPointer<NginxVariable>
 
@@ -138,6 +141,14 @@ public final class NginxAccessParser: @unchecked Sendable {
             plan.append(st)
         }
         isHarborProxy = straight && !backslashQuotes && format.segments == NginxLogFormat.timedCombined.segments
+        let head = NginxLogFormat.combined.segments.prefix(15)
+        if straight, !backslashQuotes, segs.count >= 16, segs.prefix(15) == head, case .literal(let l) = segs[15],
+            l.first == ASCII.quote
+        {
+            isCombinedHead = true
+        } else {
+            isCombinedHead = false
+        }
         steps = .allocate(capacity: plan.count)
         _ = steps.initialize(from: plan)
         literals = .allocate(capacity: max(1, lits.count))
@@ -157,12 +168,13 @@ public final class NginxAccessParser: @unchecked Sendable {
         // The event's box, made unique once: the fields below are written to it directly (each
         // `e.field =` checked the box's uniqueness again, a runtime call per field).
         let w = e.writable()
-        var i = r.lowerBound
         let end = r.upperBound
         // One scan for `\` per line: most lines have none, and then no field needs decoding.
         let esc = Backslashes(first: b.find(ASCII.backslash, from: r.lowerBound, to: r.upperBound) ?? Int.max)
         if isHarborProxy, harborProxy(b, r, esc, w, interner: &interner) { return true }
         var k = 0
+        var i = r.lowerBound
+        if isCombinedHead, let resume = combinedHead(b, r, esc, w, interner: &interner) { (i, k) = resume }
         let count = steps.count
         let plan = steps.baseAddress.unsafelyUnwrapped
         while k < count {
@@ -308,6 +320,67 @@ public final class NginxAccessParser: @unchecked Sendable {
         w.upstreamTime = sumList(b, upstream)
         w.format = .nginxAccess
         return true
+    }
+
+    /// Reads the values up to the user agent of a format that starts as nginx's `combined` as the
+    /// step loop would, in straight code, and returns where the loop goes on (the position after
+    /// the agent's closing literal, and that literal's step + 1); nil when a check fails, with
+    /// nothing stored (the loop then reads the whole line). As `harborProxy`: every end found and
+    /// every value checked first, then the values stored in the loop's order. (Its checks from
+    /// `$status` to the agent are `harborProxy`'s, written out again: a function shared by the two
+    /// was not inlined, and cost 58 instructions a line and 2 % of `parse`'s time.)
+    ///
+    /// `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent
+    /// "$http_referer" "$http_user_agent"` and a literal starting with `"`: steps 0, 2, …, 14.
+    @inline(__always)
+    private func combinedHead(
+        _ b: LineBytes, _ r: Range<Int>, _ esc: Backslashes, _ w: EventStorage, interner: inout StringInterner
+    ) -> (Int, Int)? {
+        let p = steps.baseAddress.unsafelyUnwrapped
+        let end = r.upperBound
+        var i = r.lowerBound
+        // $remote_addr, then ` - `.
+        guard let a = Self.findShort(b, ASCII.space, from: i, to: end), a > i, nextAt(b, p[0], a) else { return nil }
+        let addr = i..<a
+        i = a + 3
+        // $remote_user, then ` [`.
+        guard i <= end, let m = Self.findShort(b, ASCII.space, from: i, to: end), nextAt(b, p[2], m) else { return nil }
+        let user = i..<m
+        i = m + 2
+        // $time_local (26 bytes, as `findStop`), then `] "`.
+        guard i + 26 <= end, nextAt(b, p[4], i + 26), let time = Timestamps.timeLocal(b, at: i) else { return nil }
+        i += 26 + 3
+        // $request, then `" `.
+        guard i <= end, let q = b.find(ASCII.quote, from: i, to: end), nextAt(b, p[6], q) else { return nil }
+        let req = i..<q
+        i = q + 2
+        // $status, then ` `.
+        guard i <= end, let s = Self.findShort(b, ASCII.space, from: i, to: end), s - i == 3, let status = b.int(i..<s)
+        else { return nil }
+        i = s + 1
+        // $body_bytes_sent, then ` "`.
+        guard let z = Self.findShort(b, ASCII.space, from: i, to: end), nextAt(b, p[10], z), let size = b.int(i..<z)
+        else { return nil }
+        i = z + 2
+        // $http_referer, then `" "`.
+        guard i <= end, let f = Self.findShort(b, ASCII.quote, from: i, to: end), nextAt(b, p[12], f) else { return nil }
+        let referer = i..<f
+        i = f + 3
+        // $http_user_agent, then the format's literal (`"`, `" ` …).
+        guard i <= end, let u = b.find(ASCII.quote, from: i, to: end), nextAt(b, p[14], u) else { return nil }
+        let agent = i..<u
+        i = u + Int(p[14].nextCount)
+        guard i <= end else { return nil }
+
+        w.client = interner.intern(b, addr)
+        w.user = interned(b, user, esc, &interner)
+        w.time = time
+        request(b, req, esc, w, interner: &interner)
+        w.status = status
+        w.bytes = Int64(size)
+        w.setReferer(text(b, referer, esc))
+        w.userAgent = interned(b, agent, esc, &interner)
+        return (i, 16)
     }
 
     /// True when the literal after `st`'s variable is at `at`: one masked load where the line has

@@ -320,29 +320,77 @@ struct SplitMix {
         let benders: [UInt8] = [ASCII.space, ASCII.quote, ASCII.comma, ASCII.colon, ASCII.backslash, 0x70]
         var parsed = 0, refused = 0
         for round in 0..<30_000 {
-            var line = "\(pick(clients)) - \"\(pick(requests))\" \(pick(statuses)) \(pick(sizes)) \"\(pick(referers))\" "
+            let line = "\(pick(clients)) - \"\(pick(requests))\" \(pick(statuses)) \(pick(sizes)) \"\(pick(referers))\" "
                 + "\"\(pick(agents))\" \(pick(times)) \(pick(upstreams)) \(pick(pipes))"
-            var bytes = Array(line.utf8)
-            switch rng.next() % 4 {
-            case 0: bytes[Int(rng.next() % UInt64(bytes.count))] = pick(benders)
-            case 1: bytes.removeLast(Int(rng.next() % 12))
-            case 2:
-                let at = Int(rng.next() % UInt64(bytes.count))
-                if bytes[at] == ASCII.space { bytes.insert(ASCII.space, at: at) }
-            default: break
-            }
-            line = String(decoding: bytes, as: UTF8.self)
-            var a = Event(site: "s", file: "f", line: 1), b = Event(site: "s", file: "f", line: 1)
-            var ia = StringInterner(), ib = StringInterner()
-            let (okA, okB) = bytes.withUnsafeBufferPointer { buf in
-                let r = buf.trimmed(0..<buf.count)
-                return (straight.parse(buf, r, into: &a, interner: &ia), loop.parse(buf, r, into: &b, interner: &ib))
-            }
-            #expect(okA == okB, "round \(round): \(line)")
-            #expect(a == b, "round \(round): \(line)")
-            if okA { parsed += 1 } else { refused += 1 }
+            if Self.bentLineAgrees(line, straight, loop, benders, &rng, "round \(round)") { parsed += 1 } else { refused += 1 }
         }
         #expect(parsed > 5_000)
+        #expect(refused > 5_000)
+    }
+}
+
+extension HarborProxyPathTests {
+    /// Bends `line` (a byte replaced by one of `benders`, a cut, a doubled blank, or nothing),
+    /// reads it with both parsers, and expects the same answer and the same event; true when read.
+    static func bentLineAgrees(
+        _ line: String, _ straight: NginxAccessParser, _ loop: NginxAccessParser, _ benders: [UInt8], _ rng: inout SplitMix,
+        _ label: String
+    ) -> Bool {
+        var bytes = Array(line.utf8)
+        switch rng.next() % 4 {
+        case 0: bytes[Int(rng.next() % UInt64(bytes.count))] = benders[Int(rng.next() % UInt64(benders.count))]
+        case 1: bytes.removeLast(Int(rng.next() % 12))
+        case 2:
+            let at = Int(rng.next() % UInt64(bytes.count))
+            if bytes[at] == ASCII.space { bytes.insert(ASCII.space, at: at) }
+        default: break
+        }
+        let bent = String(decoding: bytes, as: UTF8.self)
+        var a = Event(site: "s", file: "f", line: 1), b = Event(site: "s", file: "f", line: 1)
+        var ia = StringInterner(), ib = StringInterner()
+        let (okA, okB) = bytes.withUnsafeBufferPointer { buf in
+            let r = buf.trimmed(0..<buf.count)
+            return (straight.parse(buf, r, into: &a, interner: &ia), loop.parse(buf, r, into: &b, interner: &ib))
+        }
+        #expect(okA == okB, "\(label): \(bent)")
+        #expect(a == b, "\(label): \(bent)")
+        return okA
+    }
+
+    /// The formats that start as nginx's `combined` read their head in straight code
+    /// (`combinedHead`) and the rest with the step loop: the same answer and event as the loop
+    /// alone, on 30,000 bent lines of `combined`, `main`, `timed_combined_full` and
+    /// `combined_request_id`.
+    @Test func combinedHeadGivesTheStepLoopsEvents() {
+        let formats = [NginxLogFormat.combined, .main, .timedCombinedFull, .combinedRequestId]
+        let straight = formats.map { NginxAccessParser(format: $0) }
+        let loop = formats.map { NginxAccessParser(format: $0, straight: false) }
+        var rng = SplitMix(seed: 19)
+        func pick<T>(_ xs: [T]) -> T { xs[Int(rng.next() % UInt64(xs.count))] }
+        let clients = ["10.0.0.2", "10.30.1.58", "fe80::1", "10.0.0.9", "", "1.2.3.4 x"]
+        let users = ["-", "-", "-", "admin", "robot$ci", "", "a b"]
+        let times = ["12/Jul/2021:00:00:01 +0000", "12/Jul/2021:00:00:01 +0000", "01/Jan/2024:23:59:59 +0800", "12/Jul/2021 00:00:01 +0000", "12/Jul/2021:00:00:01"]
+        let requests = [
+            "GET /v2/ HTTP/1.1", "HEAD /v2/library/nginx/manifests/1.25 HTTP/1.1",
+            "GET /service/token?account=robot%24ci&scope=repository%3Ateam%2Fapp%3Apull HTTP/1.1", "-", "GET /a\\\"b HTTP/1.1",
+        ]
+        let statuses = ["200", "401", "404", "200", "500", "20"]
+        let sizes = ["0", "1145", "76", "524288", "-"]
+        let referers = ["-", "", "https://hub-1/harbor/projects", "a\\x22b"]
+        let agents = ["docker/20.10.12 go/go1.16.12 UpstreamClient(Docker-Client/20.10.12 \\x5C(linux\\x5C))", "-", "kube-probe/1.21", "a\\\"b"]
+        // Each format's own tails (in `formats`' order), and now and then another's.
+        let tails = [[""], [" \"10.1.1.1, 10.2.2.2\"", " \"-\""], [" 0.002 0.000 .", " 0.052 0.1, 0.2 p"], [" 3f2a9c"]]
+        let anyTail = tails.flatMap { $0 } + [" x"]
+        let benders: [UInt8] = [ASCII.space, ASCII.quote, ASCII.comma, ASCII.colon, ASCII.backslash, ASCII.rbracket, ASCII.lbracket]
+        var parsed = 0, refused = 0
+        for round in 0..<30_000 {
+            let f = Int(rng.next() % UInt64(formats.count))
+            let line = "\(pick(clients)) - \(pick(users)) [\(pick(times))] \"\(pick(requests))\" \(pick(statuses)) \(pick(sizes)) "
+                + "\"\(pick(referers))\" \"\(pick(agents))\"\(rng.next() % 6 == 0 ? pick(anyTail) : pick(tails[f]))"
+            let label = "round \(round), \(formats[f].name)"
+            if Self.bentLineAgrees(line, straight[f], loop[f], benders, &rng, label) { parsed += 1 } else { refused += 1 }
+        }
+        #expect(parsed > 3_000)
         #expect(refused > 5_000)
     }
 }
