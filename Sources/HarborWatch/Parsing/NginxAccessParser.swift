@@ -76,8 +76,9 @@ public final class NginxAccessParser: @unchecked Sendable {
     private let literals: UnsafeMutableBufferPointer<UInt8>
     private let variables: UnsafeMutableBufferPointer<NginxVariable>
 
-    /// A parser for `format`; `straight`: Harbor's proxy format is read by `harborProxy` (off
-    /// only for tests that compare it with the step loop).
+    /// A parser for `format`; `straight`: Harbor's proxy format is read by `harborProxy`, and the
+    /// head of the `combined` formats by `combinedHead` (off only for tests that compare them
+    /// with the step loop).
     public init(format: NginxLogFormat, backslashQuotes: Bool = false, straight: Bool = true) {
         self.format = format
         self.backslashQuotes = backslashQuotes
