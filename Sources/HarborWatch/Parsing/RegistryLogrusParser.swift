@@ -104,32 +104,47 @@ public enum RegistryLogrusParser {
         return nil
     }
 
-    /// True when a known logrus key and `=` start at `i`.
+    /// True when a known logrus key and `=` start at `i`: a key of `[A-Za-z0-9._]`, at most 47
+    /// bytes, that starts with one of the known prefixes. The prefix is matched first (most `"`
+    /// inside a value are not followed by one), then the rest of the key is read up to `=`.
     @inline(__always)
     static func knownKey(_ b: LineBytes, _ i: Int, _ to: Int) -> Bool {
-        var k = i
+        // A prefix ending in `=` is a whole key; one ending in `.` is followed by the rest.
+        let n: Int
+        switch b[i] {
+        case 0x68: n = b.matches("http.", at: i) ? 5 : 0  // h
+        case 0x76: n = b.matches("vars.", at: i) ? 5 : b.matches("version=", at: i) ? 8 : 0  // v
+        case 0x65: n = b.matches("err.", at: i) ? 4 : b.matches("error=", at: i) ? 6 : b.matches("environment=", at: i) ? 12 : 0
+        case 0x67: n = b.matches("go.", at: i) ? 3 : 0
+        case 0x61: n = b.matches("auth.", at: i) ? 5 : 0
+        case 0x69: n = b.matches("instance.", at: i) ? 9 : 0
+        case 0x73: n = b.matches("service=", at: i) ? 8 : 0
+        case 0x72: n = b.matches("redis.", at: i) ? 6 : 0
+        case 0x74: n = b.matches("trace.", at: i) ? 6 : 0
+        case 0x75: n = b.matches("url=", at: i) ? 4 : 0
+        case 0x6C: n = b.matches("level=", at: i) ? 6 : 0
+        case 0x6D: n = b.matches("msg=", at: i) ? 4 : 0
+        default: n = 0
+        }
+        guard n > 0, i + n <= to else { return false }
+        if b[i + n - 1] == ASCII.equals { return true }
+        var k = i + n
         while k < to, k < i + 48 {
             let c = b[k]
-            if c == ASCII.equals { break }
-            guard ASCII.isAlpha(c) || ASCII.isDigit(c) || c == ASCII.dot || c == 0x5F else { return false }
+            if c == ASCII.equals { return true }
+            guard isKeyByte(c) else { return false }
             k += 1
         }
-        guard k < to, b[k] == ASCII.equals, k > i else { return false }
-        switch b[i] {
-        case 0x68: return b.matches("http.", at: i)  // h
-        case 0x76: return b.matches("vars.", at: i) || b.matches("version=", at: i)  // v
-        case 0x65: return b.matches("err.", at: i) || b.matches("error=", at: i) || b.matches("environment=", at: i)
-        case 0x67: return b.matches("go.", at: i)
-        case 0x61: return b.matches("auth.", at: i)
-        case 0x69: return b.matches("instance.", at: i)
-        case 0x73: return b.matches("service=", at: i)
-        case 0x72: return b.matches("redis.", at: i)
-        case 0x74: return b.matches("trace.", at: i)
-        case 0x75: return b.matches("url=", at: i)
-        case 0x6C: return b.matches("level=", at: i)
-        case 0x6D: return b.matches("msg=", at: i)
-        default: return false
-        }
+        return false
+    }
+
+    /// True for `[A-Za-z0-9._]`: a bit of one of two constant words.
+    @inline(__always)
+    static func isKeyByte(_ c: UInt8) -> Bool {
+        let low: UInt64 = 1 << 46 | 0x3FF << 48  // `.`, `0`–`9`
+        let high: UInt64 = 0x3FF_FFFF << 1 | 1 << 31 | 0x3FF_FFFF << 33  // `A`–`Z`, `_`, `a`–`z`
+        let word = c < 64 ? low : c < 128 ? high : 0
+        return (word >> UInt64(c & 63)) & 1 != 0
     }
 
     private static func level(_ b: LineBytes, _ r: Range<Int>) -> LogLevel {
