@@ -44,11 +44,32 @@ public final class SessionTracker {
     func observe(_ e: Event, _ ctx: AnalysisContext) {
         guard ctx.isFront(e), !e.isReplicator else { return }
         let key = HashKey(e.clientKey)
-        var s = open[key] ?? Session(site: e.site, last: e.time)
-        if e.time - s.last > idle {
-            close(s)
-            s = Session(site: e.site, last: e.time)
+        // Updated in place (one lookup, and the session's site is not retained and released
+        // by a copy out and back).
+        if let i = open.index(forKey: key) {
+            if e.time - open.values[i].last > idle {
+                close(open.values[i])
+                open.values[i] = Session(site: e.site, last: e.time)
+            }
+            Self.update(&open.values[i], e)
+        } else {
+            var s = Session(site: e.site, last: e.time)
+            Self.update(&s, e)
+            open[key] = s
         }
+        sinceSweep += 1
+        if sinceSweep >= 20_000 {
+            sinceSweep = 0
+            for (k, v) in open where e.time - v.last > idle {
+                close(v)
+                open[k] = nil
+            }
+        }
+    }
+
+    /// `s` after `e`, one of its requests.
+    @inline(__always)
+    private static func update(_ s: inout Session, _ e: Event) {
         s.last = e.time
         let ok = e.status >= 200 && e.status < 400
         switch e.kind {
@@ -64,15 +85,6 @@ public final class SessionTracker {
                 s.lastReadOK = ok
             }
         default: break
-        }
-        open[key] = s
-        sinceSweep += 1
-        if sinceSweep >= 20_000 {
-            sinceSweep = 0
-            for (k, v) in open where e.time - v.last > idle {
-                close(v)
-                open[k] = nil
-            }
         }
     }
 

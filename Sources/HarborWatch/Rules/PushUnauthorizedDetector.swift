@@ -87,11 +87,19 @@ public final class PushUnauthorizedDetector: Detector {
             return
         }
         let key = HashKey(e.clientKey)
-        var s = sessions[key] ?? Session(lastSeen: e.time)
-        if e.time - s.lastSeen > 3_600_000_000_000 { s = Session(lastSeen: e.time) }
-        s.lastSeen = e.time
+        // The session is read and written in place, at its index: one lookup, and no copy of it
+        // (and of its user) out and back per event. Nothing below adds to or removes from
+        // `sessions` before the sweep at the end, so the index holds.
+        let at: Dictionary<HashKey, Session>.Index
+        if let i = sessions.index(forKey: key) {
+            at = i
+            if e.time - sessions.values[at].lastSeen > 3_600_000_000_000 { sessions.values[at] = Session(lastSeen: e.time) }
+        } else {
+            sessions[key] = Session(lastSeen: e.time)
+            at = sessions.index(forKey: key)!
+        }
+        sessions.values[at].lastSeen = e.time
         defer {
-            sessions[key] = s
             counter += 1
             if counter >= 100_000 { counter = 0; sweep(now: e.time) }
         }
@@ -99,35 +107,36 @@ public final class PushUnauthorizedDetector: Detector {
             // Each token request says who the client is now (`account=`, none for an anonymous
             // token): clients behind one address and user agent must not lend each other a user.
             if e.status == 200 {
-                s.tokenOK = e.time
-                s.tokenGrantsPush = e.fields["scope.actions"].map { $0.firstRange(ofASCII: "push") != nil }
-                s.user = e.user
+                sessions.values[at].tokenOK = e.time
+                sessions.values[at].tokenGrantsPush = e.fields["scope.actions"].map { $0.firstRange(ofASCII: "push") != nil }
+                sessions.values[at].user = e.user
             } else if e.status == 401 {
-                s.tokenFail = e.time
-                s.user = e.user
+                sessions.values[at].tokenFail = e.time
+                sessions.values[at].user = e.user
+                let user = e.user
                 if let actions = e.fields["scope.actions"], actions.firstRange(ofASCII: "push") != nil, let repo = e.repository {
-                    fail(e, repo: repo, user: s.user, cause: "bad_credentials", ctx)
-                } else if let who = s.user ?? e.client,
+                    fail(e, repo: repo, user: user, cause: "bad_credentials", ctx)
+                } else if let who = user ?? e.client,
                     let id = open.keys.first(where: { $0.hasPrefix(e.site + "|" + who + "|") }),
                     let inc = open[id], e.time - inc.last <= 300_000_000_000
                 {
                     // A failed login right after failed pushes belongs to the same incident.
-                    fail(e, repo: inc.repository, user: s.user, cause: "bad_credentials", ctx)
+                    fail(e, repo: inc.repository, user: user, cause: "bad_credentials", ctx)
                 }
             }
             return
         }
         guard let repo = e.repository else { return }
-        let isWrite = e.isPushWrite || (e.kind == .blob && e.method == "HEAD" && (s.tokenGrantsPush ?? false))
+        let isWrite = e.isPushWrite || (e.kind == .blob && e.method == "HEAD" && (sessions.values[at].tokenGrantsPush ?? false))
         guard isWrite else { return }
         if e.status == 401 {
-            pending.append(Pending(event: e, session: key.bits, state: s))
+            pending.append(Pending(event: e, session: key.bits, state: sessions.values[at]))
         } else if e.status >= 200, e.status < 400 {
             // A good retry clears this session's recent 401s on the repository.
             let grace = nanos(settings.retryGraceSecs)
             pending.removeAll { $0.session == key.bits && $0.event.repository == repo && e.time - $0.event.time <= grace }
             if e.kind == .manifest, e.method == "PUT" {
-                let who = s.user ?? e.client ?? "-"
+                let who = sessions.values[at].user ?? e.client ?? "-"
                 if var inc = open.removeValue(forKey: e.site + "|" + who + "|" + repo) {
                     inc.resolvedAt = e.time
                     inc.evidence.add(e, note: "push completed")
