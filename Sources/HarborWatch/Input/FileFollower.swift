@@ -70,9 +70,12 @@ public final class FileFollower {
         // copytruncate: the first bytes are not the ones we read (or the file shrank).
         var st = stat()
         if fstat(fd, &st) == 0, Int64(st.st_size) < readOffset || (fingerprint != 0 && fingerprintLength > 0 && currentFingerprint(length: fingerprintLength) != fingerprint) {
-            recoverFromCopy(emit)
+            recoverFromCopy(emit, openFileFollows: true)
             startOver(rotated)
         }
+        // copytruncate of a file nothing was read from yet: no first bytes to compare, but a new
+        // rotated copy tells.
+        if fingerprint == 0, readOffset == 0, let base = unreadBaseline { recoverUnread(since: base, emit) }
         drain(emit)
         if hasMore { return }
         // rename / delete + re-create: the path names another file now.
@@ -101,15 +104,17 @@ public final class FileFollower {
             readOffset = Int64(st.st_size)
             startAtEnd = false
             noteFingerprint()
+            if fingerprint == 0 { unreadBaseline = newestCopyHead() }
             return
         }
         if fingerprint != 0, fingerprintLength > 0 {
             // Resuming: is this still the file we read? Else look for it among the rotated copies.
             if currentFingerprint(length: fingerprintLength) != fingerprint || Int64(st.st_size) < readOffset {
-                recoverFromCopy(emit)
+                recoverFromCopy(emit, openFileFollows: true)
                 startOver(rotated)
             }
         }
+        if fingerprint == 0, readOffset == 0, unreadBaseline == nil { unreadBaseline = newestCopyHead() }
     }
 
     /// A new file from its first byte (after a rotation): the caller ends its pending line.
@@ -119,6 +124,75 @@ public final class FileFollower {
         readOffset = 0
         fingerprint = 0
         fingerprintLength = 0
+        unreadBaseline = newestCopyHead()
+    }
+
+    /// The first bytes (up to 1 KiB) of the newest rotated copy when the file followed had had
+    /// nothing read from it yet (`[]`: no copy); nil once something was read.
+    private var unreadBaseline: [UInt8]?
+
+    /// A file nothing was read from yet may be copied and truncated before it is first read: its
+    /// lines are then only in the new copies (those after `base`, the newest when the file was
+    /// taken up). Each is read whole, once the file shows it was truncated: while it still starts
+    /// as the newest copy does (copied, not yet truncated) it is left to be read as it is.
+    private func recoverUnread(since base: [UInt8], _ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
+        // Looked at again only when the newest copy's name, inode, size or time changed: a file
+        // that stays empty costs a few `stat` calls a poll.
+        let signature = newestCopySignature()
+        if signature == lastCopySignature { return }
+        lastCopySignature = signature
+        let members = rotatedMembers()
+        guard let newest = members.first else { return }
+        let newestHead = head(of: newest)
+        if newestHead == base { return }
+        let own = openFileHead()
+        let n = min(own.count, newestHead.count)
+        if n > 0, own[..<n] == newestHead[..<n] { return }  // not truncated (yet): read from the file
+        // The copies made since `base` was newest, oldest first.
+        let known = members.firstIndex { !base.isEmpty && head(of: $0) == base } ?? members.count
+        for file in members[..<known].reversed() { stream(file, from: 0, emit) }
+        unreadBaseline = newestHead
+    }
+
+    private var lastCopySignature: [Int64] = []
+
+    /// Name, inode, size and change time of the newest rotated copy (`[]`: none).
+    private func newestCopySignature() -> [Int64] {
+        for (i, name) in [path + ".0", path + ".1", path + ".1.gz"].enumerated() {
+            var st = stat()
+            if stat(name, &st) == 0 {
+                return [Int64(i), Int64(bitPattern: UInt64(st.st_ino)), Int64(st.st_size), Int64(st.st_mtim.tv_sec), Int64(st.st_mtim.tv_nsec)]
+            }
+        }
+        return []
+    }
+
+    /// The rotated copies of the file, newest first: `NAME.0`, then `NAME.1`, `NAME.1.gz`, … `NAME.20.gz`.
+    private func rotatedMembers() -> [String] {
+        var members: [String] = []
+        if access(path + ".0", R_OK) == 0 { members.append(path + ".0") }
+        for i in 1...20 {
+            for name in [path + ".\(i)", path + ".\(i).gz"] where access(name, R_OK) == 0 { members.append(name) }
+        }
+        return members
+    }
+
+    /// The first bytes (up to 1 KiB) of the rotated copy `file`, decompressed.
+    private func head(of file: String, length: Int = 1024) -> [UInt8] {
+        guard let reader = try? ChunkReader(path: file, decompressInBackground: false) else { return [] }
+        var head: [UInt8] = []
+        while head.count < length, let chunk = reader.next() { head.append(contentsOf: chunk.prefix(length - head.count)) }
+        return head
+    }
+
+    /// The first bytes (up to 1 KiB) of the newest rotated copy (`[]`: none).
+    private func newestCopyHead() -> [UInt8] { rotatedMembers().first.map { head(of: $0) } ?? [] }
+
+    /// The first bytes (up to 1 KiB) of the open file as it is now.
+    private func openFileHead() -> [UInt8] {
+        var head = [UInt8](repeating: 0, count: 1024)
+        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 1024, 0) }
+        return Array(head.prefix(max(0, n)))
     }
 
     private func drain(_ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
@@ -133,6 +207,7 @@ public final class FileFollower {
             budget -= n
             buffer.withUnsafeBufferPointer { emit(UnsafeBufferPointer(rebasing: $0[0..<n])) }
             readOffset += Int64(n)
+            unreadBaseline = nil
             if fingerprintLength < 1024 { noteFingerprint() }
         }
     }
@@ -159,28 +234,33 @@ public final class FileFollower {
 
     /// The bytes after `readOffset` of the file we were reading, from the copy logrotate made of it
     /// (`NAME.1`, `NAME.1.gz`, or older when several rotations passed), then every newer copy whole.
-    private func recoverFromCopy(_ emit: (UnsafeBufferPointer<UInt8>) -> Void, quiet: Bool = false) {
+    ///
+    /// `openFileFollows`: the open file is read from its start next (it was truncated). A newer
+    /// copy that starts as it does is a copy of it (a rename after the truncation): it and any
+    /// newer are left to the reads that follow (read here too, their lines came twice).
+    private func recoverFromCopy(_ emit: (UnsafeBufferPointer<UInt8>) -> Void, quiet: Bool = false, openFileFollows: Bool = false) {
         guard fingerprint != 0, fingerprintLength > 0 else { return }
-        var members: [String] = []
-        for i in 1...20 {
-            for name in [path + ".\(i)", path + ".\(i).gz"] where access(name, R_OK) == 0 { members.append(name) }
-        }
-        if access(path + ".0", R_OK) == 0 { members.insert(path + ".0", at: 0) }
         // members: newest first. Find ours, then read it from readOffset and the newer ones whole.
+        let members = rotatedMembers()
         guard let mine = members.firstIndex(where: { headMatches($0) }) else {
             if quiet { return }
             warnings.append("\(path) was truncated or replaced, and no rotated copy holds the lines written after offset \(readOffset): they may be lost")
             return
         }
         stream(members[mine], from: readOffset, emit)
-        for newer in members[..<mine].reversed() { stream(newer, from: 0, emit) }
+        let own = openFileFollows && fd >= 0 ? openFileHead() : []
+        for newer in members[..<mine].reversed() {
+            if !own.isEmpty {
+                let h = head(of: newer, length: own.count)
+                if !h.isEmpty, own[..<h.count] == h[...] { break }
+            }
+            stream(newer, from: 0, emit)
+        }
     }
 
     private func headMatches(_ file: String) -> Bool {
-        guard let reader = try? ChunkReader(path: file, decompressInBackground: false) else { return false }
-        var head: [UInt8] = []
-        while head.count < fingerprintLength, let chunk = reader.next() { head.append(contentsOf: chunk.prefix(fingerprintLength - head.count)) }
-        return head.count == fingerprintLength && Self.hash(head) == fingerprint
+        let h = head(of: file, length: fingerprintLength)
+        return h.count == fingerprintLength && Self.hash(h) == fingerprint
     }
 
     /// Emits `file`'s (decompressed) bytes from `from` on.

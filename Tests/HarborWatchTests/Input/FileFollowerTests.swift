@@ -37,4 +37,97 @@ import Testing
         #expect(String(decoding: got, as: UTF8.self) == String(old.dropFirst(100)) + new)
         #expect(rotations == 1)
     }
+
+    /// Appends `text` to `path`.
+    func append(_ path: String, _ text: String) throws {
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        h.seekToEndOfFile()
+        h.write(Data(text.utf8))
+        try h.close()
+    }
+
+    /// logrotate's copytruncate with `compress` and no `delaycompress`: older copies move up one,
+    /// the file is copied to `.1`, truncated, and `.1` is compressed to `.1.gz`.
+    func copytruncate(_ path: String) throws {
+        try shift(path)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        truncate(path, 0)
+        try Data(gzipped(Array(bytes))).write(to: URL(fileURLWithPath: path + ".1.gz"))
+    }
+
+    /// logrotate's default (rename) with `compress`: the file becomes `.1.gz`, a new one is made.
+    func renameRotate(_ path: String) throws {
+        try shift(path)
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        FileManager.default.createFile(atPath: path, contents: Data())
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path + ".1"))
+        try Data(gzipped(Array(bytes))).write(to: URL(fileURLWithPath: path + ".1.gz"))
+        try FileManager.default.removeItem(atPath: path + ".1")
+    }
+
+    func shift(_ path: String) throws {
+        for n in stride(from: 9, through: 1, by: -1) where FileManager.default.fileExists(atPath: path + ".\(n).gz") {
+            try FileManager.default.moveItem(atPath: path + ".\(n).gz", toPath: path + ".\(n + 1).gz")
+        }
+    }
+
+    func lines(_ tag: String, _ r: Range<Int>) -> String { r.map { "\(tag) line \($0) of the file\n" }.joined() }
+
+    /// `proxy.log` in `dir` with ten lines, and a follower that has read them.
+    func following(_ dir: TempDirectory) throws -> (String, FileFollower) {
+        let path = try dir.write("proxy.log", Array(lines("a", 0..<10).utf8))
+        let f = FileFollower(path: path)
+        #expect(drain(f, maxBytes: 1 << 20) == Array(lines("a", 0..<10).utf8))
+        return (path, f)
+    }
+
+    /// A copytruncate and then a rename between two polls (the harness's seed 217: lines
+    /// 711–714 twice): the truncated file's new lines are in the newest copy, and were read from
+    /// there and again from the open file, which had been renamed to that copy.
+    @Test func aCopytruncateThenARenameBetweenTwoPollsReadsEachLineOnce() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (path, f) = try following(dir)
+        try append(path, lines("a", 10..<12))
+        try copytruncate(path)
+        try append(path, lines("b", 0..<4))
+        try renameRotate(path)
+        try append(path, lines("c", 0..<3))
+        let got = String(decoding: drain(f, maxBytes: 1 << 20), as: UTF8.self)
+        #expect(got == lines("a", 10..<12) + lines("b", 0..<4) + lines("c", 0..<3))
+    }
+
+    /// A file followed before its first line, copied and truncated before it was read (the
+    /// harness's `mixed` runs: lines 1600–1602 lost): its lines are only in the copy now.
+    @Test func aCopytruncateOfAFileNotYetReadIsReadFromTheCopy() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (path, f) = try following(dir)
+        try renameRotate(path)
+        #expect(drain(f, maxBytes: 1 << 20).isEmpty)  // the new file, empty: nothing read from it
+        try append(path, lines("b", 0..<3))
+        try copytruncate(path)
+        try append(path, lines("b", 3..<5))
+        let got = String(decoding: drain(f, maxBytes: 1 << 20), as: UTF8.self)
+        #expect(got == lines("b", 0..<5))
+    }
+
+    /// The window of a copytruncate between the copy and the truncation: a file not yet read
+    /// whose copy exists already is read once, from the file.
+    @Test func aCopyMadeBeforeTheTruncationIsNotReadTwice() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (path, f) = try following(dir)
+        try renameRotate(path)
+        _ = drain(f, maxBytes: 1 << 20)
+        try append(path, lines("b", 0..<3))
+        // copied, not yet truncated
+        try shift(path)
+        try Data(gzipped(Array(lines("b", 0..<3).utf8))).write(to: URL(fileURLWithPath: path + ".1.gz"))
+        var got = String(decoding: drain(f, maxBytes: 1 << 20), as: UTF8.self)
+        truncate(path, 0)
+        try append(path, lines("b", 3..<5))
+        got += String(decoding: drain(f, maxBytes: 1 << 20), as: UTF8.self)
+        #expect(got == lines("b", 0..<5))
+    }
 }
