@@ -68,8 +68,7 @@ public final class AnalysisEngine {
     var pool: EventPool?
 
     /// Reads one event.
-    public func consume(_ event: consuming Event) {
-        var e = event
+    public func consume(_ e: consuming Event) {
         e.isFrontLine = ctx.computeFront(e)
         if e.isFrontLine { e.clientKey = clientKeys.key(e) }
         consumed += 1
