@@ -80,7 +80,7 @@ public final class PushUnauthorizedDetector: Detector {
     }
 
     public func observe(_ e: Event, _ ctx: AnalysisContext) {
-        ctxRef = ctx
+        if ctxRef !== ctx { ctxRef = ctx }  // the same context every event: no retain and release of it
         confirmExpired(now: e.time)
         if !ctx.isFront(e) {
             if isSideEvidence(e) { side.add(e) }
