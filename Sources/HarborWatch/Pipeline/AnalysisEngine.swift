@@ -23,8 +23,10 @@ public final class AnalysisEngine {
     /// Events consumed.
     public private(set) var consumed = 0
 
-    /// An engine for `sites`; `front` names each site's front-door components.
-    public init(sites: [String], front: [String: Set<Component>], options: AnalyzeOptions) {
+    /// An engine for `sites`; `front` names each site's front-door components. `pool`: where each
+    /// event's box goes when the engine is done with it (a run on one thread).
+    init(sites: [String], front: [String: Set<Component>], options: AnalyzeOptions, pool: EventPool?) {
+        self.pool = pool
         self.options = options
         let primary = options.primary ?? sites.sorted().first ?? "default"
         ctx = AnalysisContext(primary: primary, sites: sites, front: front, retentionNanos: nanos(options.detectors.retentionSecs))
@@ -42,6 +44,11 @@ public final class AnalysisEngine {
         self.push = settings.enabled.contains(push.id) ? push : nil
         self.duplicate = settings.enabled.contains(duplicate.id) ? duplicate : nil
         self.tagless = settings.enabled.contains(tagless.id) ? tagless : nil
+    }
+
+    /// An engine for `sites`; `front` names each site's front-door components.
+    public convenience init(sites: [String], front: [String: Set<Component>], options: AnalyzeOptions) {
+        self.init(sites: sites, front: front, options: options, pool: nil)
     }
 
     /// The front-door components of each site, from the sources' file names: Harbor's proxy when
@@ -65,27 +72,34 @@ public final class AnalysisEngine {
 
     private var clientKeys = ClientKeyMemo()
     /// Where each event's box goes when the engine is done with it (a run on one thread).
-    var pool: EventPool?
+    private let pool: EventPool?
+    /// `pool` and `ctx` as references the engine holds already (`pool` and `ctx` keep them): read
+    /// through them, neither is retained and released at every event (as each was, read from the
+    /// properties: two atomic operations an event each).
+    private lazy var unretainedPool = pool.map { Unmanaged.passUnretained($0) }
+    private lazy var unretainedCtx = Unmanaged.passUnretained(ctx)
 
     /// Reads one event.
     public func consume(_ e: consuming Event) {
-        e.isFrontLine = ctx.computeFront(e)
-        if e.isFrontLine { e.clientKey = clientKeys.key(e) }
-        consumed += 1
-        ctx.advance(e.time)
-        stitcher.observe(e, ctx)
-        sessions.observe(e, ctx)
-        push?.observe(e, ctx)
-        missing?.observe(e, ctx)
-        lag?.observe(e, ctx)
-        duplicate?.observe(e, ctx)
-        tagless?.observe(e, ctx)
-        for d in userRules { d.observe(e, ctx) }
-        if ctx.isFront(e) {
-            Analyzer.count(e, into: &siteTotals[e.site])
-            Analyzer.learn(e, ctx)
+        unretainedCtx._withUnsafeGuaranteedRef { ctx in
+            e.isFrontLine = ctx.computeFront(e)
+            if e.isFrontLine { e.clientKey = clientKeys.key(e) }
+            consumed += 1
+            ctx.advance(e.time)
+            stitcher.observe(e, ctx)
+            sessions.observe(e, ctx)
+            push?.observe(e, ctx)
+            missing?.observe(e, ctx)
+            lag?.observe(e, ctx)
+            duplicate?.observe(e, ctx)
+            tagless?.observe(e, ctx)
+            for d in userRules { d.observe(e, ctx) }
+            if ctx.isFront(e) {
+                Analyzer.count(e, into: &siteTotals[e.site])
+                Analyzer.learn(e, ctx)
+            }
         }
-        if let pool { e.recycle(into: pool) }
+        unretainedPool?._withUnsafeGuaranteedRef { e.recycle(into: $0) }
     }
 
     /// Moves the clock to `time` without an event (an idle input: time passes all the same).

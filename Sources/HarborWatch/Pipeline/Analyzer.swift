@@ -97,8 +97,7 @@ public enum Analyzer {
         let merger = EventMerger(cursors: cursors, allowedLatenessNanos: nanos(options.allowedLatenessSecs), offsets: offsets)
         var sites: [String] = []
         for s in sources where !sites.contains(s.site) { sites.append(s.site) }
-        let engine = AnalysisEngine(sites: sites, front: AnalysisEngine.front(for: sources), options: options)
-        engine.pool = pool
+        let engine = AnalysisEngine(sites: sites, front: AnalysisEngine.front(for: sources), options: options, pool: pool)
         while let e = merger.next() { engine.consume(e) }
         return engine.finish(parse: merger.stats, inputErrors: inputErrors, events: merger.merged, lateEvents: merger.lateEvents)
     }

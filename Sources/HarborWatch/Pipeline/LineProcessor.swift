@@ -37,8 +37,13 @@ struct LineProcessor {
         lineNo += 1
         stats.lines += 1
         if flags.contains(.truncated) { stats.truncated += 1 }
-        var e = Event(box: pool?.take() ?? EventStorage())  // held by `e` alone: parsers write it in place
-        e.s.place(site: site, file: fileName, line: lineNo)
+        // Placed while it is a local of its own (placed through `e.s`, the box was retained and
+        // released around the call), then moved into `e` (`consume`: a copy would leave it shared,
+        // and every parser's `writable()` would copy it), which holds it alone: parsers write it
+        // in place.
+        let box = pool?.take() ?? EventStorage()
+        box.place(site: site, file: fileName, line: lineNo)
+        var e = Event(box: consume box)
         switch parser.parse(line, into: &e) {
         case .event(let count):
             stats.events += count
