@@ -12,6 +12,9 @@ public final class EventMerger {
     public private(set) var merged = 0
 
     private let cursors: [SourceCursor]
+    /// `cursors` as references the merger holds already: read through them, a cursor is not
+    /// retained and released around each event taken from it.
+    private let unretainedCursors: [Unmanaged<SourceCursor>]
     private let lateness: Int64
     private let offsets: [Int64]
     private var buffers: [ReorderBuffer]
@@ -27,6 +30,7 @@ public final class EventMerger {
     /// A merger over `cursors`; `offsets[i]` (ns) is added to the times of source i (clock skew).
     public init(cursors: [SourceCursor], allowedLatenessNanos: Int64, offsets: [Int64]? = nil) {
         self.cursors = cursors
+        unretainedCursors = cursors.map { Unmanaged.passUnretained($0) }
         lateness = allowedLatenessNanos
         self.offsets = offsets ?? Array(repeating: 0, count: cursors.count)
         buffers = Array(repeating: ReorderBuffer(), count: cursors.count)
@@ -69,10 +73,10 @@ public final class EventMerger {
     private func load(_ i: Int) -> Head? {
         while !exhausted[i] {
             if let oldest = buffers[i].minTime, buffers[i].maxTime - oldest >= lateness { break }
-            guard var e = cursors[i].next() else { exhausted[i] = true; break }
+            guard var e = unretainedCursors[i]._withUnsafeGuaranteedRef({ $0.next() }) else { exhausted[i] = true; break }
             if offsets[i] != 0 { e.time &+= offsets[i] }  // a setter checks the box is unique: not for 0
             if e.time < buffers[i].released { lateEvents += 1 }
-            buffers[i].insert(e, seq: seq)
+            buffers[i].insert(consume e, seq: seq)
             seq += 1
         }
         guard let t = buffers[i].minTime else { return nil }
@@ -120,16 +124,16 @@ struct ReorderBuffer {
         let t = e.time
         if t >= maxTime {  // in order (seq grows with arrival): the FIFO stays sorted
             maxTime = t
-            fifo.append((t, seq, e))
+            fifo.append((t, seq, consume e))
             return
         }
         var slot: Int
         if let f = free.popLast() {
             slot = f
-            slots[slot] = e
+            slots[slot] = consume e
         } else {
             slot = slots.count
-            slots.append(e)
+            slots.append(consume e)
         }
         heap.push(Key(time: t, seq: seq, slot: slot))
     }

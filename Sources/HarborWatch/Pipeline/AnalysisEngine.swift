@@ -44,7 +44,13 @@ public final class AnalysisEngine {
         self.push = settings.enabled.contains(push.id) ? push : nil
         self.duplicate = settings.enabled.contains(duplicate.id) ? duplicate : nil
         self.tagless = settings.enabled.contains(tagless.id) ? tagless : nil
+        unretainedPool = pool.map { Unmanaged.passUnretained($0) }
+        unretainedCtx = Unmanaged.passUnretained(ctx)
+        unretainedRules = .allocate(capacity: userRules.count)
+        _ = unretainedRules.initialize(from: userRules.map { Unmanaged.passUnretained($0) })
     }
+
+    deinit { unretainedRules.deallocate() }
 
     /// An engine for `sites`; `front` names each site's front-door components.
     public convenience init(sites: [String], front: [String: Set<Component>], options: AnalyzeOptions) {
@@ -76,8 +82,11 @@ public final class AnalysisEngine {
     /// `pool` and `ctx` as references the engine holds already (`pool` and `ctx` keep them): read
     /// through them, neither is retained and released at every event (as each was, read from the
     /// properties: two atomic operations an event each).
-    private lazy var unretainedPool = pool.map { Unmanaged.passUnretained($0) }
-    private lazy var unretainedCtx = Unmanaged.passUnretained(ctx)
+    private let unretainedPool: Unmanaged<EventPool>?
+    private let unretainedCtx: Unmanaged<AnalysisContext>
+    /// The user rules the same way (`userRules` keeps them), in memory of the engine's own: the
+    /// loop over the array retained each rule, and the array, per event.
+    private let unretainedRules: UnsafeMutableBufferPointer<Unmanaged<UserRuleDetector>>
 
     /// Reads one event.
     public func consume(_ e: consuming Event) {
@@ -93,7 +102,7 @@ public final class AnalysisEngine {
             lag?.observe(e, ctx)
             duplicate?.observe(e, ctx)
             tagless?.observe(e, ctx)
-            for d in userRules { d.observe(e, ctx) }
+            for d in unretainedRules { d._withUnsafeGuaranteedRef { $0.observe(e, ctx) } }
             if ctx.isFront(e) {
                 Analyzer.count(e, into: &siteTotals[e.site])
                 Analyzer.learn(e, ctx)
