@@ -147,7 +147,10 @@ public final class FileFollower {
         if newestHead == base { return }
         let own = openFileHead()
         let n = min(own.count, newestHead.count)
-        if n > 0, own[..<n] == newestHead[..<n] { return }  // not truncated (yet): read from the file
+        if n > 0, own[..<n] == newestHead[..<n] {
+            lastCopySignature = []  // not truncated (yet): read from the file, and looked at again
+            return
+        }
         // The copies made since `base` was newest, oldest first.
         let known = members.firstIndex { !base.isEmpty && head(of: $0) == base } ?? members.count
         for file in members[..<known].reversed() { stream(file, from: 0, emit) }

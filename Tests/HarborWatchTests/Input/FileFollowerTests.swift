@@ -59,7 +59,7 @@ import Testing
     func renameRotate(_ path: String) throws {
         try shift(path)
         try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
-        FileManager.default.createFile(atPath: path, contents: Data())
+        try Data().write(to: URL(fileURLWithPath: path))
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path + ".1"))
         try Data(gzipped(Array(bytes))).write(to: URL(fileURLWithPath: path + ".1.gz"))
         try FileManager.default.removeItem(atPath: path + ".1")
