@@ -236,13 +236,9 @@ struct ClientKeyMemo {
 
     private var entries: [Entry?] = Array(repeating: nil, count: 1024)
 
-    /// The 16 bytes of a `String` value: equal bits are the same text (the same storage and count,
-    /// or the same small string).
+    /// The 16 bytes of a `String` value (`String.words`), zero for none.
     @inline(__always)
-    private static func bits(_ s: String?) -> (UInt64, UInt64) {
-        guard let s else { return (0, 0) }
-        return unsafeBitCast(s, to: (UInt64, UInt64).self)
-    }
+    private static func bits(_ s: String?) -> (UInt64, UInt64) { s?.words ?? (0, 0) }
 
     @inline(__always)
     private static func same(_ a: String?, _ b: String?) -> Bool {

@@ -165,6 +165,19 @@ extension UnsafeBufferPointer where Element == UInt8 {
 }
 
 extension String {
+    /// The two words of the value: equal words are the same text (the same storage and count, or
+    /// the same small string); different words may still be equal text.
+    @inline(__always)
+    var words: (UInt64, UInt64) { unsafeBitCast(self, to: (UInt64, UInt64).self) }
+
+    /// True when `self` and `other` are the same value word for word (`words`): a compare of two
+    /// words, never of the text.
+    @inline(__always)
+    func isSameValue(as other: String) -> Bool {
+        let x = words, y = other.words
+        return x.0 == y.0 && x.1 == y.1
+    }
+
     /// Byte-wise prefix test, for ASCII prefixes of log values (`harbor-registry-client`,
     /// `sha256:`): no Character comparison, which `hasPrefix` pays for on every call.
     @inline(__always)

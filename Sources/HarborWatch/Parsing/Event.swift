@@ -502,17 +502,9 @@ final class EventStorage: @unchecked Sendable {
         // Compared as the two words of each String: a source's events share its strings, and a
         // box of another source's gets them without a comparison of their text (about 70
         // instructions a line when the boxes of several sources came back mixed).
-        if !Self.same(self.site, site) { self.site = site }
-        if !Self.same(self.file, file) { self.file = file }
+        if !self.site.isSameValue(as: site) { self.site = site }
+        if !self.file.isSameValue(as: file) { self.file = file }
         self.line = line
-    }
-
-    /// True when `a` and `b` are the same String value, word for word (the same storage, or the
-    /// same small string); false may still be equal text.
-    @inline(__always)
-    static func same(_ a: String, _ b: String) -> Bool {
-        let x = unsafeBitCast(a, to: (UInt64, UInt64).self), y = unsafeBitCast(b, to: (UInt64, UInt64).self)
-        return x.0 == y.0 && x.1 == y.1
     }
 
     /// `extra`, made when first needed.

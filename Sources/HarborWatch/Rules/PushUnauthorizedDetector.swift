@@ -111,9 +111,9 @@ public final class PushUnauthorizedDetector: Detector {
                 sessions.values[at].tokenGrantsPush = e.fields["scope.actions"].map { $0.firstRange(ofASCII: "push") != nil }
                 sessions.values[at].user = e.user
             } else if e.status == 401 {
-                sessions.values[at].tokenFail = e.time
-                sessions.values[at].user = e.user
                 let user = e.user
+                sessions.values[at].tokenFail = e.time
+                sessions.values[at].user = user
                 if let actions = e.fields["scope.actions"], actions.firstRange(ofASCII: "push") != nil, let repo = e.repository {
                     fail(e, repo: repo, user: user, cause: "bad_credentials", ctx)
                 } else if let who = user ?? e.client,
