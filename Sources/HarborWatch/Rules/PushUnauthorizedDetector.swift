@@ -69,7 +69,11 @@ public final class PushUnauthorizedDetector: Detector {
 
     private var sessions: [HashKey: Session] = [:]
     private var pending: [Pending] = []
-    private var open: [String: Incident] = [:]
+    /// Open incidents, by site, who and repository.
+    private var open: [IncidentKey: Incident] = [:]
+    struct IncidentKey: Hashable {
+        var site: String, who: String, repository: String
+    }
     private var closed: [Incident] = []
     private let side: RecentLines
     private var counter = 0
@@ -116,10 +120,7 @@ public final class PushUnauthorizedDetector: Detector {
                 sessions.values[at].user = user
                 if let actions = e.fields["scope.actions"], actions.firstRange(ofASCII: "push") != nil, let repo = e.repository {
                     fail(e, repo: repo, user: user, cause: "bad_credentials", ctx)
-                } else if let who = user ?? e.client,
-                    let id = open.keys.first(where: { $0.hasPrefix(e.site + "|" + who + "|") }),
-                    let inc = open[id], e.time - inc.last <= 300_000_000_000
-                {
+                } else if let who = user ?? e.client, let inc = recentIncident(site: e.site, who: who, at: e.time) {
                     // A failed login right after failed pushes belongs to the same incident.
                     fail(e, repo: inc.repository, user: user, cause: "bad_credentials", ctx)
                 }
@@ -137,7 +138,7 @@ public final class PushUnauthorizedDetector: Detector {
             pending.removeAll { $0.session == key.bits && $0.event.repository == repo && e.time - $0.event.time <= grace }
             if e.kind == .manifest, e.method == "PUT" {
                 let who = sessions.values[at].user ?? e.client ?? "-"
-                if var inc = open.removeValue(forKey: e.site + "|" + who + "|" + repo) {
+                if !open.isEmpty, var inc = open.removeValue(forKey: IncidentKey(site: e.site, who: who, repository: repo)) {
                     inc.resolvedAt = e.time
                     inc.evidence.add(e, note: "push completed")
                     closed.append(inc)
@@ -218,7 +219,7 @@ public final class PushUnauthorizedDetector: Detector {
     private func fail(_ e: Event, repo: String, user: String?, cause: String, _ ctx: AnalysisContext, extra: [Event] = []) {
         ctxRef = ctx
         let who = user ?? e.client ?? "-"
-        let id = e.site + "|" + who + "|" + repo
+        let id = IncidentKey(site: e.site, who: who, repository: repo)
         var inc = open[id] ?? Incident(site: e.site, who: who, user: user, repository: repo, first: e.time, last: e.time, evidence: EvidenceList(limit: settings.evidenceLimit))
         inc.count += 1
         inc.first = min(inc.first, e.time)
@@ -228,6 +229,19 @@ public final class PushUnauthorizedDetector: Detector {
         inc.evidence.add(e, note: cause)
         for x in extra where !inc.evidence.items.contains(where: { $0.file == x.file && $0.line == x.line }) { inc.evidence.add(x) }
         open[id] = inc
+    }
+
+    /// The open incident of `who` on `site` whose last failure is the latest within five minutes
+    /// before `time` (on a tie, the first repository by name), or nil. Not the first one met in
+    /// the dictionary: its order changes from run to run, and so did the incident a failed login
+    /// joined.
+    private func recentIncident(site: String, who: String, at time: Int64) -> Incident? {
+        var best: Incident?
+        for inc in open.values where inc.site == site && inc.who == who && time - inc.last <= 300_000_000_000 {
+            if let b = best, b.last > inc.last || (b.last == inc.last && b.repository < inc.repository) { continue }
+            best = inc
+        }
+        return best
     }
 
     private func sweep(now: Int64) {

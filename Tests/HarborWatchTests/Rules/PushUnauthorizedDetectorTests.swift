@@ -175,4 +175,27 @@ import Testing
         #expect(f[0].labels["user"] == "bob")
         #expect(f[0].detail("cause") != .string("token_without_push"))
     }
+
+    /// A failed login after failed pushes of the same user to several repositories joins the
+    /// incident that failed last. It once joined the first incident met in a dictionary, whose
+    /// order changes with every dictionary: the same logs gave different findings from run to run.
+    @Test func aFailedLoginJoinsTheLatestIncidentEveryTime() throws {
+        var s = Scenario()
+        for (t, repo) in [("02:40:00", "team/a"), ("02:41:00", "team/b"), ("02:42:00", "team/c"), ("02:41:30", "team/d")] {
+            login(&s, t, token: "GET /service/token?account=bob&scope=repository%3A\(repo.replacingOccurrences(of: "/", with: "%2F"))%3Apull%2Cpush&service=harbor-registry")
+            s.proxy("hub-1", t, "10.0.0.5", "POST /v2/\(repo)/blobs/uploads/", 401)
+        }
+        s.proxy("hub-1", "02:44:00", "10.0.0.5", "GET /service/token?account=bob&service=harbor-registry", 401)
+        s.proxy("hub-1", "02:50:00", "10.0.0.9", "GET /v2/", 401)
+        // Each run makes its dictionaries anew, at other addresses (the runs are kept), so their
+        // orders differ; the answer must not.
+        var runs: [[Finding]] = []
+        for _ in 0..<12 {
+            let f = try s.findings("push_unauthorized").sorted { $0.labels["repository"]! < $1.labels["repository"]! }
+            try #require(f.map { $0.labels["repository"]! } == ["team/a", "team/b", "team/c", "team/d"])
+            #expect(f.map(\.count) == [1, 1, 2, 1])
+            #expect(f[2].evidence.contains { $0.text.contains("/service/token") && $0.text.contains("401") })
+            runs.append(f)
+        }
+    }
 }

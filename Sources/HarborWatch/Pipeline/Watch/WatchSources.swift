@@ -156,7 +156,7 @@ final class StdinSource {
             if partialLine.expired(pending: framer.pendingBytes, grew: false) {
                 var events: [Event] = []
                 framer.finish { line, flags in self.handle(line, flags, &events) }
-                for k in processors.keys { processors[k]!.flush(into: &events) }
+                flushAll(into: &events)
                 out += events
             }
             return
@@ -172,7 +172,7 @@ final class StdinSource {
             }
             _ = partialLine.expired(pending: framer.pendingBytes, grew: true)
         }
-        for k in processors.keys { processors[k]!.flush(into: &events) }
+        flushAll(into: &events)
         out += events
     }
 
@@ -196,7 +196,13 @@ final class StdinSource {
         processors[key]!.handle(line, flags, into: &out)
     }
 
-    var stats: [SourceStats] { processors.values.map(\.stats) }
+    /// Ends the multi-line events every processor holds, in the processors' order by site and
+    /// component (not the dictionary's, which changes from run to run).
+    private func flushAll(into events: inout [Event]) {
+        for k in processors.keys.sorted() { processors[k]!.flush(into: &events) }
+    }
+
+    var stats: [SourceStats] { processors.keys.sorted().map { processors[$0]!.stats } }
 }
 
 /// Decides when a line cut mid-way by its writer has waited long enough for its newline: then it
