@@ -17,7 +17,9 @@ public final class EventMerger {
     private let unretainedCursors: [Unmanaged<SourceCursor>]
     private let lateness: Int64
     private let offsets: [Int64]
-    private var buffers: [ReorderBuffer]
+    /// One reorder buffer a source, in memory of the merger's own: written in place, with no
+    /// uniqueness check of an array around them at every event.
+    private let buffers: UnsafeMutablePointer<ReorderBuffer>
     private var exhausted: [Bool]
     /// Heads of the buffers; ties by source, then arrival.
     private struct Head: Comparable {
@@ -33,9 +35,16 @@ public final class EventMerger {
         unretainedCursors = cursors.map { Unmanaged.passUnretained($0) }
         lateness = allowedLatenessNanos
         self.offsets = offsets ?? Array(repeating: 0, count: cursors.count)
-        buffers = Array(repeating: ReorderBuffer(), count: cursors.count)
+        buffers = .allocate(capacity: max(cursors.count, 1))
+        for k in cursors.indices { (buffers + k).initialize(to: ReorderBuffer()) }
         exhausted = Array(repeating: false, count: cursors.count)
         for i in cursors.indices { fill(i) }
+    }
+
+    deinit {
+        for k in cursors.indices { buffers[k].destroy() }
+        buffers.deinitialize(count: cursors.count)
+        buffers.deallocate()
     }
 
     /// The stats of every source so far.
@@ -88,32 +97,58 @@ public final class EventMerger {
 ///
 /// A source is nearly sorted, so an event no older than the one before it goes to a FIFO (sorted
 /// by construction, O(1)); only an event older than that goes to a min-heap. The least of the two
-/// heads comes out first.
+/// heads comes out first. The FIFO is a ring that grows by doubling and is never shifted: taking
+/// from it leaves nil behind, and nothing is destroyed element by element.
+///
+/// The ring is memory of the buffer's own: the owner (the merger, which keeps its buffers in place
+/// and never copies them) calls `destroy()` once at the end.
 struct ReorderBuffer {
     private struct Key: Comparable {
         var time: Int64, seq: Int, slot: Int
         static func < (a: Key, b: Key) -> Bool { (a.time, a.seq) < (b.time, b.seq) }
     }
+    struct Entry {
+        var time: Int64
+        var seq: Int
+        var event: Event?
+    }
     private var heap = MinHeap<Key>()
     private var slots: [Event?] = []
     private var free: [Int] = []
-    /// In-order arrivals: (time, seq, event), from `fifoHead` on.
-    private var fifo: [(time: Int64, seq: Int, event: Event?)] = []
-    private var fifoHead = 0
+    /// In-order arrivals: `ringCount` of them from `ringHead` on, in a ring of `ringMask + 1`.
+    private var ring: UnsafeMutablePointer<Entry>
+    private var ringMask: Int
+    private var ringHead = 0
+    private var ringCount = 0
     var maxTime: Int64 = .min
     var released: Int64 = .min
     var headInHeap = false
 
+    init() {
+        let c = 1024
+        ring = .allocate(capacity: c)
+        ring.initialize(repeating: Entry(time: 0, seq: 0, event: nil), count: c)
+        ringMask = c - 1
+    }
+
+    /// Frees the ring and the events still in it.
+    mutating func destroy() {
+        ring.deinitialize(count: ringMask + 1)
+        ring.deallocate()
+        ringCount = 0
+    }
+
     /// True when the next event comes from the FIFO (its head is before the heap's).
     private var nextFromFifo: Bool {
-        guard fifoHead < fifo.count else { return false }
+        guard ringCount > 0 else { return false }
         guard let h = heap.first else { return true }
-        return (fifo[fifoHead].time, fifo[fifoHead].seq) < (h.time, h.seq)
+        let f = ring + ringHead
+        return (f.pointee.time, f.pointee.seq) < (h.time, h.seq)
     }
 
     /// The (time, seq) that comes out next.
     private var first: (time: Int64, seq: Int)? {
-        if nextFromFifo { return (fifo[fifoHead].time, fifo[fifoHead].seq) }
+        if nextFromFifo { let f = ring + ringHead; return (f.pointee.time, f.pointee.seq) }
         return heap.first.map { ($0.time, $0.seq) }
     }
 
@@ -124,7 +159,12 @@ struct ReorderBuffer {
         let t = e.time
         if t >= maxTime {  // in order (seq grows with arrival): the FIFO stays sorted
             maxTime = t
-            fifo.append((t, seq, consume e))
+            if ringCount > ringMask { growRing() }
+            let p = ring + ((ringHead &+ ringCount) & ringMask)
+            p.pointee.time = t
+            p.pointee.seq = seq
+            p.pointee.event = consume e
+            ringCount += 1
             return
         }
         var slot: Int
@@ -141,16 +181,11 @@ struct ReorderBuffer {
     mutating func popFirst() -> Event {
         var out: Event? = nil
         if nextFromFifo {
-            if fifo[fifoHead].time > released { released = fifo[fifoHead].time }
-            swap(&out, &fifo[fifoHead].event)
-            fifoHead += 1
-            if fifoHead == fifo.count {
-                fifo.removeAll(keepingCapacity: true)
-                fifoHead = 0
-            } else if fifoHead >= 4096 && fifoHead * 2 >= fifo.count {
-                fifo.removeFirst(fifoHead)
-                fifoHead = 0
-            }
+            let p = ring + ringHead
+            if p.pointee.time > released { released = p.pointee.time }
+            swap(&out, &p.pointee.event)
+            ringHead = (ringHead &+ 1) & ringMask
+            ringCount -= 1
         } else {
             let top = heap.pop()!
             if top.time > released { released = top.time }
@@ -158,6 +193,20 @@ struct ReorderBuffer {
             free.append(top.slot)
         }
         return out!
+    }
+
+    /// Doubles the ring; the entries move, in FIFO order, to the front of the new one.
+    private mutating func growRing() {
+        let old = ringMask + 1
+        let bigger = UnsafeMutablePointer<Entry>.allocate(capacity: old * 2)
+        let tail = old - ringHead
+        bigger.moveInitialize(from: ring + ringHead, count: tail)
+        (bigger + tail).moveInitialize(from: ring, count: ringHead)
+        (bigger + old).initialize(repeating: Entry(time: 0, seq: 0, event: nil), count: old)
+        ring.deallocate()
+        ring = bigger
+        ringMask = old * 2 - 1
+        ringHead = 0
     }
 }
 
