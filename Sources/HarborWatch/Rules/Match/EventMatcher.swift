@@ -26,15 +26,23 @@ public struct EventMatcher: Sendable {
     }
     /// `conditions` as matched. A value list of an enum-valued field (component, kind, format,
     /// level, job_action) becomes a bit set of its cases; a short list of strings is scanned
-    /// instead of hashed (hashing costs more than comparing a few short strings). The cheapest
-    /// come first: every condition must hold and none has an effect, so the order changes only
-    /// how soon an event that fails is known to.
-    private var fast: [Fast]
+    /// instead of hashed (hashing costs more than comparing a few short strings); a range of a
+    /// numeric field is two compares. The cheapest come first: every condition must hold and none
+    /// has an effect, so the order changes only how soon an event that fails is known to.
+    ///
+    /// Steps are a struct with a tag, read in place: a loop over an enum with payloads copied
+    /// each one out, retaining and releasing its list or condition, per rule per event.
+    private var fast: [Step]
 
-    private enum Fast: Sendable {
-        case component(UInt64), kind(UInt64), format(UInt64), level(UInt64), jobAction(UInt64)
-        case few(EventField, [String])
-        case other(EventField, Condition)
+    private struct Step: Sendable {
+        enum Tag: UInt8, Sendable { case component, kind, format, level, jobAction, few, range, other }
+        var tag: Tag
+        var mask: UInt64 = 0
+        var field: EventField = .site
+        var values: [String] = []
+        var lo: Double? = nil
+        var hi: Double? = nil
+        var condition: Condition? = nil
     }
 
     /// A matcher of `conditions` (none: matches every event).
@@ -44,17 +52,18 @@ public struct EventMatcher: Sendable {
     }
 
     /// The conditions as matched, cheapest first (the rules file's order among equals).
-    private static func plan(_ conditions: [(EventField, Condition)]) -> [Fast] {
-        let planned = conditions.map { fast($0.0, $0.1) }
+    private static func plan(_ conditions: [(EventField, Condition)]) -> [Step] {
+        let planned = conditions.map { step($0.0, $0.1) }
         return planned.indices.sorted { (cost(planned[$0]), $0) < (cost(planned[$1]), $1) }.map { planned[$0] }
     }
 
     /// 0: a bit test; 1: a number; 2: a few short strings compared; 3: a lookup; 4: a regex.
-    private static func cost(_ f: Fast) -> Int {
-        switch f {
+    private static func cost(_ s: Step) -> Int {
+        switch s.tag {
         case .component, .kind, .format, .level, .jobAction: return 0
+        case .range: return 1
         case .few: return 2
-        case .other(let field, let c): return cost(field, c)
+        case .other: return cost(s.field, s.condition!)
         }
     }
 
@@ -71,12 +80,17 @@ public struct EventMatcher: Sendable {
         }
     }
 
-    private static func fast(_ f: EventField, _ c: Condition) -> Fast {
+    private static func step(_ f: EventField, _ c: Condition) -> Step {
         let values: [String]
         switch c {
         case .equals(let v): values = [v]
         case .oneOf(let set): values = set.sorted()
-        default: return .other(f, c)
+        case .range(let lo, let hi):
+            switch f {
+            case .status, .bytes, .requestTime, .upstreamTime: return Step(tag: .range, field: f, lo: lo, hi: hi)
+            default: return Step(tag: .other, field: f, condition: c)
+            }
+        default: return Step(tag: .other, field: f, condition: c)
         }
         func mask<T: CaseIterable & RawRepresentable & Equatable>(_: T.Type, none: T?) -> UInt64? where T.RawValue == String {
             guard T.allCases.count <= 64 else { return nil }
@@ -87,32 +101,39 @@ public struct EventMatcher: Sendable {
             return m
         }
         switch f {
-        case .component: if let m = mask(Component.self, none: nil) { return .component(m) }
-        case .kind: if let m = mask(RequestKind.self, none: RequestKind.none) { return .kind(m) }
-        case .format: if let m = mask(LogFormat.self, none: nil) { return .format(m) }
-        case .level: if let m = mask(LogLevel.self, none: LogLevel.none) { return .level(m) }
-        case .jobAction: if let m = mask(JobAction.self, none: JobAction.none) { return .jobAction(m) }
+        case .component: if let m = mask(Component.self, none: nil) { return Step(tag: .component, mask: m) }
+        case .kind: if let m = mask(RequestKind.self, none: RequestKind.none) { return Step(tag: .kind, mask: m) }
+        case .format: if let m = mask(LogFormat.self, none: nil) { return Step(tag: .format, mask: m) }
+        case .level: if let m = mask(LogLevel.self, none: LogLevel.none) { return Step(tag: .level, mask: m) }
+        case .jobAction: if let m = mask(JobAction.self, none: JobAction.none) { return Step(tag: .jobAction, mask: m) }
         default: break
         }
-        return values.count <= 8 ? .few(f, values) : .other(f, c)
+        return values.count <= 8 ? Step(tag: .few, field: f, values: values) : Step(tag: .other, field: f, condition: c)
     }
 
     /// True when every condition holds for `e`.
     public func matches(_ e: Event) -> Bool {
-        for f in fast {
-            switch f {
-            case .component(let m): if m & caseBit(e.component) == 0 { return false }
-            case .kind(let m): if m & caseBit(e.kind) == 0 { return false }
-            case .format(let m): if m & caseBit(e.format) == 0 { return false }
-            case .level(let m): if m & caseBit(e.level) == 0 { return false }
-            case .jobAction(let m): if m & caseBit(e.jobAction) == 0 { return false }
-            case .few(let field, let values):
-                guard let v = field.text(e), values.contains(v) else { return false }
-            case .other(let field, let c):
-                if !Self.holds(c, field, e) { return false }
+        fast.withUnsafeBufferPointer { steps in
+            for i in steps.indices {
+                switch steps[i].tag {
+                case .component: if steps[i].mask & caseBit(e.component) == 0 { return false }
+                case .kind: if steps[i].mask & caseBit(e.kind) == 0 { return false }
+                case .format: if steps[i].mask & caseBit(e.format) == 0 { return false }
+                case .level: if steps[i].mask & caseBit(e.level) == 0 { return false }
+                case .jobAction: if steps[i].mask & caseBit(e.jobAction) == 0 { return false }
+                case .range:
+                    // `holds`' `.range` on a numeric field, without the text
+                    guard let n = steps[i].field.number(e) else { return false }
+                    if let lo = steps[i].lo, !(n >= lo) { return false }
+                    if let hi = steps[i].hi, !(n <= hi) { return false }
+                case .few:
+                    guard let v = steps[i].field.text(e), steps[i].values.contains(v) else { return false }
+                case .other:
+                    if !Self.holds(steps[i].condition!, steps[i].field, e) { return false }
+                }
             }
+            return true
         }
-        return true
     }
 
     static func holds(_ c: Condition, _ f: EventField, _ e: Event) -> Bool {
