@@ -215,6 +215,7 @@ hw_parse_twosite	fast	twosite	@HW@ parse --count twosite
 hw_analyze	slow	twosite	@HW@ analyze --format json twosite > results/hw_analyze.report.json
 hw_analyze_1t	slow	twosite	@HW@ analyze --single-thread --format json twosite > results/hw_analyze_1t.report.json
 hw_analyze_gz	slow	twosite	@HW@ analyze --format json twosite-gz > results/hw_analyze_gz.report.json
+hw_analyze_access_1t	slow	access	@HW@ analyze --single-thread --format json access.log > results/hw_analyze_access_1t.report.json
 awk_401	fast	access	awk '$9==401{c++}END{print c}' access.log
 python_re	slow	access	@PY@ py_re_parse.py access.log
 lnav	slow	access	lnav -n -c ';SELECT count(*) FROM access_log WHERE sc_status=401' access.log

@@ -16,7 +16,7 @@ import Testing
             (.status, .range(min: 400, max: nil)), (.status, .range(min: 500, max: 599)),
             (.path, .regex(regex)), (.path, .not(.regex(regex))),
             (.user, .exists(true)), (.user, .exists(false)), (.userAgent, .not(.equals("harbor-registry-client"))),
-            (.bytes, .range(min: nil, max: 100)), (.repository, .oneOf(["a/b", "c/d", "e/f", "g/h", "i/j", "k/l", "m/n", "o/p", "q/r"])),
+            (.bytes, .range(min: nil, max: 100)), (.requestTime, .range(min: 0.5, max: 2)), (.repository, .oneOf(["a/b", "c/d", "e/f", "g/h", "i/j", "k/l", "m/n", "o/p", "q/r"])),
         ]
         var events: [Event] = []
         for _ in 0..<200 {
@@ -26,6 +26,7 @@ import Testing
             e.method = pick(["GET", "HEAD", "PUT", "POST", "PATCH", nil])
             e.status = pick([0, 200, 201, 401, 404, 500, 503])
             e.bytes = pick([-1, 0, 50, 5000])
+            e.requestTime = pick([nil, 0.1, 1.0, 3.0])
             e.path = pick(["/v2/a/b/manifests/1", "/v2/a/b/blobs/sha256:aa", "/api/v2.0/ping", nil])
             e.user = pick(["admin", nil])
             e.userAgent = pick(["harbor-registry-client", "docker/24.0.7", nil])
