@@ -113,13 +113,13 @@ extension Event {
     }
 
     /// True for GET/HEAD.
-    public var isRead: Bool { method == "GET" || method == "HEAD" }
+    public var isRead: Bool { methodCode == .get || methodCode == .head }
 
     /// True for a write of a push: upload POST/PATCH/PUT or a manifest PUT.
     public var isPushWrite: Bool {
         switch kind {
-        case .upload: return method == "POST" || method == "PATCH" || method == "PUT"
-        case .manifest: return method == "PUT"
+        case .upload: return methodCode == .post || methodCode == .patch || methodCode == .put
+        case .manifest: return methodCode == .put
         default: return false
         }
     }

@@ -112,7 +112,7 @@ public final class RequestStitcher {
         case .manifest, .blob, .upload:
             // core answers 401 and DB misses (404 for HEAD blob and manifests) itself
             if e.status == 401 { return false }
-            if e.status == 404 && (e.kind == .manifest || e.method == "HEAD") { return false }
+            if e.status == 404 && (e.kind == .manifest || e.methodCode == .head) { return false }
             return true
         }
     }

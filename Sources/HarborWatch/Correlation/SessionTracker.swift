@@ -75,9 +75,9 @@ public final class SessionTracker {
         switch e.kind {
         case .ping: if e.status == 401 { s.challenged = true }
         case .token: if ok && s.challenged { s.danced = true }
-        case .upload: if e.method != "GET" && e.method != "HEAD" { s.wrote = true }
+        case .upload: if e.methodCode != .get && e.methodCode != .head { s.wrote = true }
         case .manifest:
-            if e.method == "PUT" {
+            if e.methodCode == .put {
                 s.wrote = true
                 if ok { s.pushed = true }
             } else if e.isRead, e.status != 401 {

@@ -58,7 +58,11 @@ public struct Event: Sendable, Equatable {
     /// HTTP method.
     public var method: String? {
         @inline(__always) get { s.method }
-        @inline(__always) set { writable().method = newValue }
+        @inline(__always) set { writable().setMethod(newValue) }
+    }
+    /// The HTTP method as a code (`.other` for a method it has none for; `.none` without one).
+    public var methodCode: HTTPMethod {
+        @inline(__always) get { s.methodCode }
     }
     /// URI path as logged (percent-encoding kept).
     public var path: String? {
@@ -372,7 +376,23 @@ final class EventStorage: @unchecked Sendable {
     @usableFromInline var file: String = ""
     @usableFromInline var client: String? = nil
     @usableFromInline var user: String? = nil
-    @usableFromInline var method: String? = nil
+    /// Set with `setMethod`, which keeps `methodCode` with it.
+    @usableFromInline private(set) var method: String? = nil
+    /// `method` as a code: the detectors' tests of the method read a byte, not the String
+    /// (retained, compared and released, several times an event).
+    @usableFromInline private(set) var methodCode: HTTPMethod = .none
+
+    /// Sets `method` and its code.
+    @inline(__always) func setMethod(_ m: String?) {
+        method = m
+        methodCode = HTTPMethod(m)
+    }
+
+    /// Sets `method` to `m`, whose code the parser knows already (from its bytes).
+    @inline(__always) func setMethod(_ m: String, code: HTTPMethod) {
+        method = m
+        methodCode = code
+    }
     @usableFromInline var path: String? = nil
     @usableFromInline var query: String? = nil
     @usableFromInline var proto: String? = nil
@@ -529,6 +549,7 @@ final class EventStorage: @unchecked Sendable {
         if client != nil { client = nil }
         if user != nil { user = nil }
         if method != nil { method = nil }
+        methodCode = .none
         if path != nil { path = nil }
         if query != nil { query = nil }
         if proto != nil { proto = nil }
@@ -571,6 +592,7 @@ final class EventStorage: @unchecked Sendable {
         c.client = client
         c.user = user
         c.method = method
+        c.methodCode = methodCode
         c.path = path
         c.query = query
         c.proto = proto
@@ -653,6 +675,31 @@ final class EventStorage: @unchecked Sendable {
 }
 
 /// What a request's path says it is about, in registry terms.
+/// The HTTP methods the detectors test, as a byte.
+public enum HTTPMethod: UInt8, Sendable {
+    case none, get, head, put, post, patch, delete, other
+
+    /// The code of `m`: its exact, case-sensitive text (as `m == "GET"` compared it).
+    @inline(__always)
+    init(_ m: String?) {
+        guard var m else { self = .none; return }
+        self = m.withUTF8 { b in
+            guard b.count >= 3, b.count <= 6, let base = b.baseAddress else { return .other }
+            var w: UInt64 = 0
+            for i in 0..<b.count { w |= UInt64(base[i]) << (8 * UInt64(i)) }
+            switch w {
+            case 0x54_45_47: return .get  // "GET", little-endian
+            case 0x44_41_45_48: return .head
+            case 0x54_55_50: return .put
+            case 0x54_53_4F_50: return .post
+            case 0x48_43_54_41_50: return .patch
+            case 0x45_54_45_4C_45_44: return .delete
+            default: return .other
+            }
+        }
+    }
+}
+
 public enum RequestKind: String, Sendable, CaseIterable, Codable {
     case none, ping, token, catalog, tags, manifest, blob, upload, api, health, other
 }

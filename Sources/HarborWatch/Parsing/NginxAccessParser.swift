@@ -508,7 +508,7 @@ public final class NginxAccessParser: @unchecked Sendable {
         case .msec:
             guard let t = Timestamps.msec(b, r) else { return false }
             w.time = t
-        case .requestMethod: w.method = interned(b, r, esc, &interner)
+        case .requestMethod: w.setMethod(interned(b, r, esc, &interner))
         case .requestURI: target(b, r, esc, w, interner: &interner)
         case .uri:
             if !w.hasPath { target(b, r, esc, w, interner: &interner) }
@@ -544,7 +544,7 @@ public final class NginxAccessParser: @unchecked Sendable {
         guard !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) else { return }
         let sp = Self.findShort(b, ASCII.space, from: r.lowerBound, to: r.upperBound)  // after the method
         // The common methods are static strings; another word is a method when `isMethod` says so.
-        var known: String? = nil
+        var known: (String, HTTPMethod)? = nil
         if let sp1 = sp, sp1 > r.lowerBound { known = Self.method(b, r.lowerBound..<sp1) }
         guard let sp1 = sp, sp1 > r.lowerBound,
             sp1 - r.lowerBound <= 16, known != nil || Self.isMethod(b, r.lowerBound..<sp1),
@@ -554,7 +554,7 @@ public final class NginxAccessParser: @unchecked Sendable {
             w.kind = .other
             return
         }
-        w.method = known ?? interner.intern(b, r.lowerBound..<sp1)
+        Self.setMethod(b, r.lowerBound..<sp1, known: known, w, &interner)
         var targetEnd = r.upperBound
         // The protocol's space, found eight bytes at a time from the end (a byte loop before).
         let j = b.findLast(ASCII.space, from: sp1 + 1, to: r.upperBound) ?? sp1
@@ -575,13 +575,23 @@ public final class NginxAccessParser: @unchecked Sendable {
 
     /// The common methods as static strings (no lookup, no allocation).
     @inline(__always)
-    static func method(_ b: LineBytes, _ r: Range<Int>) -> String? {
+    static func method(_ b: LineBytes, _ r: Range<Int>) -> (String, HTTPMethod)? {
         switch r.count {
-        case 3: return b.matches("GET", at: r.lowerBound) ? "GET" : b.matches("PUT", at: r.lowerBound) ? "PUT" : nil
-        case 4: return b.matches("HEAD", at: r.lowerBound) ? "HEAD" : b.matches("POST", at: r.lowerBound) ? "POST" : nil
-        case 5: return b.matches("PATCH", at: r.lowerBound) ? "PATCH" : nil
-        case 6: return b.matches("DELETE", at: r.lowerBound) ? "DELETE" : nil
+        case 3: return b.matches("GET", at: r.lowerBound) ? ("GET", .get) : b.matches("PUT", at: r.lowerBound) ? ("PUT", .put) : nil
+        case 4: return b.matches("HEAD", at: r.lowerBound) ? ("HEAD", .head) : b.matches("POST", at: r.lowerBound) ? ("POST", .post) : nil
+        case 5: return b.matches("PATCH", at: r.lowerBound) ? ("PATCH", .patch) : nil
+        case 6: return b.matches("DELETE", at: r.lowerBound) ? ("DELETE", .delete) : nil
         default: return nil
+        }
+    }
+
+    /// Sets the method of `b[r]`: a common one as a static string with its code, another interned.
+    @inline(__always)
+    static func setMethod(_ b: LineBytes, _ r: Range<Int>, known: (String, HTTPMethod)?, _ w: EventStorage, _ interner: inout StringInterner) {
+        if let (m, code) = known {
+            w.setMethod(m, code: code)
+        } else {
+            w.setMethod(interner.intern(b, r), code: .other)  // not one of the six: `method` says so
         }
     }
 

@@ -169,7 +169,7 @@ public enum RegistryLogrusParser {
             let n = key.upperBound - s
             switch n {
             case 2 where b.matches("id", at: s): w.setRequestId(b, v)  // bytes until read
-            case 6 where b.matches("method", at: s): w.method = NginxAccessParser.method(b, v) ?? interner.intern(b, v)
+            case 6 where b.matches("method", at: s): NginxAccessParser.setMethod(b, v, known: NginxAccessParser.method(b, v), w, &interner)
             case 3 where b.matches("uri", at: s):
                 let q = b.find(ASCII.question, from: v.lowerBound, to: v.upperBound)
                 path = v.lowerBound..<(q ?? v.upperBound)

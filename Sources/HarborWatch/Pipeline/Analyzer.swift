@@ -106,9 +106,9 @@ public enum Analyzer {
         t.requests += 1
         if e.status >= 400, !(e.kind == .ping && e.status == 401) { t.failures += 1 }
         guard e.kind == .manifest, e.status >= 200, e.status < 300 else { return }
-        if e.method == "PUT" {
+        if e.methodCode == .put {
             if e.isReplicator { t.replicatedIn += 1 } else { t.pushes += 1 }
-        } else if e.method == "GET", !e.isReplicator {
+        } else if e.methodCode == .get, !e.isReplicator {
             t.pulls += 1
         }
     }
@@ -122,11 +122,11 @@ public enum Analyzer {
             let key = ArtifactBook.hash(repository: repo, reference: ref)
             if e.isRead {
                 ctx.book.record(e.site, hash: key, at: e.time, how: .served)
-            } else if e.method == "PUT" {
+            } else if e.methodCode == .put {
                 ctx.book.record(e.site, hash: key, at: e.time, how: e.isReplicator ? .replicated : .pushed)
             }
         case .upload:
-            if e.method == "PUT", let repo = e.repository, let d = e.uploadDigest {
+            if e.methodCode == .put, let repo = e.repository, let d = e.uploadDigest {
                 ctx.book.record(e.site, hash: ArtifactBook.hash(repository: repo, reference: d), at: e.time, how: e.isReplicator ? .replicated : .pushed)
             }
         default:

@@ -128,7 +128,7 @@ public final class PushUnauthorizedDetector: Detector {
             return
         }
         guard let repo = e.repository else { return }
-        let isWrite = e.isPushWrite || (e.kind == .blob && e.method == "HEAD" && (sessions.values[at].tokenGrantsPush ?? false))
+        let isWrite = e.isPushWrite || (e.kind == .blob && e.methodCode == .head && (sessions.values[at].tokenGrantsPush ?? false))
         guard isWrite else { return }
         if e.status == 401 {
             pending.append(Pending(event: e, session: key.bits, state: sessions.values[at]))
@@ -136,7 +136,7 @@ public final class PushUnauthorizedDetector: Detector {
             // A good retry clears this session's recent 401s on the repository.
             let grace = nanos(settings.retryGraceSecs)
             pending.removeAll { $0.session == key.bits && $0.event.repository == repo && e.time - $0.event.time <= grace }
-            if e.kind == .manifest, e.method == "PUT" {
+            if e.kind == .manifest, e.methodCode == .put {
                 let who = sessions.values[at].user ?? e.client ?? "-"
                 if !open.isEmpty, var inc = open.removeValue(forKey: IncidentKey(site: e.site, who: who, repository: repo)) {
                     inc.resolvedAt = e.time

@@ -104,11 +104,11 @@ public final class ReplicationDuplicateDetector: Detector {
             if let i = runs.lastIndex(where: { $0.site == e.site }), !runs[i].ended, e.time - runs[i].last <= window {
                 runs[i].last = e.time
                 runs[i].requests += 1
-                if e.method == "PUT", ok { runs[i].wrote = true; runs[i].ended = true; runs[i].evidence.append(Evidence(e)) }
+                if e.methodCode == .put, ok { runs[i].wrote = true; runs[i].ended = true; runs[i].evidence.append(Evidence(e)) }
                 if e.isRead, ok { runs[i].ended = true }
             } else {
                 var run = WriteRun(site: e.site, start: e.time, last: e.time, requests: 1, evidence: [Evidence(e)])
-                if e.method == "PUT", ok { run.wrote = true; run.ended = true }
+                if e.methodCode == .put, ok { run.wrote = true; run.ended = true }
                 if e.isRead, ok { run.ended = true }
                 runs.append(run)
             }

@@ -47,7 +47,7 @@ public final class ReplicationLagDetector: Detector {
     init(settings: DetectorSettings) { self.settings = settings }
 
     public func observe(_ e: Event, _ ctx: AnalysisContext) {
-        if e.component == .registry, e.format == .registryLogrus, e.method == "PUT", e.kind == .manifest,
+        if e.component == .registry, e.format == .registryLogrus, e.methodCode == .put, e.kind == .manifest,
             e.status >= 200, e.status < 300, !ctx.isFront(e)
         {
             refine(with: e, ctx)
@@ -57,7 +57,7 @@ public final class ReplicationLagDetector: Detector {
         // The cheap tests first: the key is a String built per call.
         guard ctx.isFront(e), e.kind == .manifest, e.status >= 200, e.status < 400 else { return }
         if !ctx.isSecondary(e.site) {
-            guard e.method == "PUT", !e.isReplicator, let key = e.artifactKey else { return }
+            guard e.methodCode == .put, !e.isReplicator, let key = e.artifactKey else { return }
             if let old = open.removeValue(forKey: key) { done.append(old) }
             latestByRepo[p0repo(e)] = key
             var p = Push(
@@ -76,13 +76,13 @@ public final class ReplicationLagDetector: Detector {
             for r in registryPuts.find(site: e.site, around: e.time, window: 2_000_000_000, { Self.sameArtifact($0, e) }) { refine(with: r, ctx) }
             return
         }
-        guard (e.method == "PUT" && e.isReplicator) || e.isRead, !open.isEmpty, let key = e.artifactKey else { return }
+        guard (e.methodCode == .put && e.isReplicator) || e.isRead, !open.isEmpty, let key = e.artifactKey else { return }
         guard var p = open[key], p.arrivals[e.site] == nil, e.time >= p.pushedAt else { return }
         p.arrivals[e.site] = e.time
-        p.arrivalEvidence[e.site] = Evidence(e, note: e.method == "PUT" ? "replicated" : "first served")
+        p.arrivalEvidence[e.site] = Evidence(e, note: e.methodCode == .put ? "replicated" : "first served")
         open[key] = p
         foldIfDue(ctx)
-        if e.method == "PUT" {
+        if e.methodCode == .put {
             for r in registryPuts.find(site: e.site, around: e.time, window: 2_000_000_000, { Self.sameArtifact($0, e) }) { refine(with: r, ctx) }
         }
     }

@@ -73,7 +73,7 @@ public final class SecondaryMissingDetector: Detector {
         guard !open.isEmpty, e.status >= 200, e.status < 400 else { return }
         let id = ArtifactIncidentKey(e.site, repo, ref)
         guard var inc = open[id] else { return }
-        if e.method == "PUT" {
+        if e.methodCode == .put {
             if inc.availableAt == nil {
                 inc.availableAt = e.time
                 inc.evidence.add(e, note: "replicated")

@@ -26,7 +26,7 @@ public final class TagWithoutDataDetector: Detector {
     public func observe(_ e: Event, _ ctx: AnalysisContext) {
         guard ctx.isFront(e), !e.isReplicator, let repo = e.repository else { return }
         let kind = e.kind
-        if kind == .tags, e.method == "GET", e.status == 200 {
+        if kind == .tags, e.methodCode == .get, e.status == 200 {
             lists[HashKey(listKey(e, repo))] = (e.time, e)
             sweep(ctx)
             return
