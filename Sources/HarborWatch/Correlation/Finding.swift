@@ -104,7 +104,7 @@ public struct Evidence: Sendable, Equatable {
 extension Event {
     /// True for Harbor's own registry client (replication jobs, core's abstractor).
     @inline(__always)
-    public var isReplicator: Bool { userAgent?.hasASCIIPrefix("harbor-registry-client") == true }
+    public var isReplicator: Bool { s.isReplicator }  // the agent starts with `harbor-registry-client`
 
     /// `repository@reference` for a manifest or blob request, else nil.
     public var artifactKey: String? {

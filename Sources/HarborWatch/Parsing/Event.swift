@@ -118,7 +118,7 @@ public struct Event: Sendable, Equatable {
     /// User agent, with nginx and logfmt escapes decoded.
     public var userAgent: String? {
         @inline(__always) get { s.userAgent }
-        @inline(__always) set { writable().userAgent = newValue }
+        @inline(__always) set { writable().setUserAgent(newValue) }
     }
     /// Referer, when not empty or `-`.
     public var referer: String? {
@@ -396,7 +396,26 @@ final class EventStorage: @unchecked Sendable {
     @usableFromInline var path: String? = nil
     @usableFromInline var query: String? = nil
     @usableFromInline var proto: String? = nil
-    @usableFromInline var userAgent: String? = nil
+    /// Set with `setUserAgent`, which keeps `isReplicator` with it.
+    @usableFromInline private(set) var userAgent: String? = nil
+    /// `userAgent` starts with `harbor-registry-client`: Harbor's own registry client. Kept with
+    /// the agent: several detectors ask per event, and each question retained, compared and
+    /// released the agent's String.
+    @usableFromInline private(set) var isReplicator = false
+
+    /// Sets `userAgent` and `isReplicator`.
+    @inline(__always) func setUserAgent(_ s: String?) {
+        userAgent = s
+        isReplicator = s?.hasASCIIPrefix(EventStorage.replicatorAgent) == true
+    }
+
+    /// Sets `userAgent` and `isReplicator`, which the parser found from the agent's bytes.
+    @inline(__always) func setUserAgent(_ s: String?, isReplicator: Bool) {
+        userAgent = s
+        self.isReplicator = isReplicator
+    }
+
+    static let replicatorAgent: StaticString = "harbor-registry-client"
     @usableFromInline var host: String? = nil
     @usableFromInline var requestId: String? = nil
     @usableFromInline var repository: String? = nil
@@ -558,6 +577,7 @@ final class EventStorage: @unchecked Sendable {
         requestTime = nil
         upstreamTime = nil
         if userAgent != nil { userAgent = nil }
+        isReplicator = false
         if host != nil { host = nil }
         if requestId != nil { requestId = nil }
         kind = .none
@@ -601,6 +621,7 @@ final class EventStorage: @unchecked Sendable {
         c.requestTime = requestTime
         c.upstreamTime = upstreamTime
         c.userAgent = userAgent
+        c.isReplicator = isReplicator
         c.host = host
         c.requestId = requestId
         c.kind = kind

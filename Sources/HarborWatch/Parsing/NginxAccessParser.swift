@@ -226,7 +226,9 @@ public final class NginxAccessParser: @unchecked Sendable {
             case .upstreamResponseTime: w.upstreamTime = sumList(b, v)
             case .pipe:
                 guard v.count == 1, b[v.lowerBound] == 0x70 || b[v.lowerBound] == ASCII.dot else { return false }
-            case .userAgent: w.userAgent = interned(b, v, esc, &interner)
+            case .userAgent:
+                let agent = interned(b, v, esc, &interner)
+                w.setUserAgent(agent, isReplicator: Self.isReplicator(agent, b, v, esc))
             case .referer: w.setReferer(text(b, v, esc))
             case .request: request(b, v, esc, w, interner: &interner)
             case .none:
@@ -316,7 +318,8 @@ public final class NginxAccessParser: @unchecked Sendable {
         w.status = status
         w.bytes = Int64(size)
         w.setReferer(text(b, referer, esc))
-        w.userAgent = interned(b, agent, esc, &interner)
+        let agentText = interned(b, agent, esc, &interner)
+        w.setUserAgent(agentText, isReplicator: Self.isReplicator(agentText, b, agent, esc))
         w.requestTime = took
         w.upstreamTime = sumList(b, upstream)
         w.format = .nginxAccess
@@ -382,7 +385,8 @@ public final class NginxAccessParser: @unchecked Sendable {
         w.status = status
         w.bytes = Int64(size)
         w.setReferer(text(b, referer, esc))
-        w.userAgent = interned(b, agent, esc, &interner)
+        let agentText = interned(b, agent, esc, &interner)
+        w.setUserAgent(agentText, isReplicator: Self.isReplicator(agentText, b, agent, esc))
         return (i, 16)
     }
 
@@ -480,6 +484,15 @@ public final class NginxAccessParser: @unchecked Sendable {
             return backslashQuotes ? Escapes.backslash(b, r) : (format.escape == .none ? b.string(r) : Escapes.nginx(b, r))
         }
         return b.string(r)
+    }
+
+    /// True when `agent`, read from `b[r]`, is Harbor's registry client: from the bytes when they
+    /// are its text as they are (no escape in them), else from the text.
+    @inline(__always)
+    private static func isReplicator(_ agent: String?, _ b: LineBytes, _ r: Range<Int>, _ esc: Backslashes) -> Bool {
+        guard let agent else { return false }
+        if esc.within(b, r) { return agent.hasASCIIPrefix(EventStorage.replicatorAgent) }
+        return r.count >= 22 && b[r.lowerBound] == 0x68 && b.matches(EventStorage.replicatorAgent, at: r.lowerBound)
     }
 
     @inline(__always)
