@@ -31,11 +31,11 @@ public final class AnalysisContext {
 
     /// Works out `isFront` for an event (the engine does it once per event).
     func computeFront(_ e: Event) -> Bool {
-        guard e.status != 0, e.method != nil else { return false }
+        guard e.status != 0, e.methodCode != .none else { return false }
         let site = e.site
-        if site != frontSite {  // events come in runs of one site: look the set up once per run
+        if site != frontSite {  // events come in runs of one site: the mask changes per run
             frontSite = site
-            frontMask = Self.mask(front[site] ?? [.proxy, .nginx])
+            frontMask = mask(of: site)
         }
         let component = e.component
         if component == .registry { return frontMask & caseBit(Component.registry) != 0 && e.format == .registryLogrus }
@@ -44,6 +44,17 @@ public final class AnalysisContext {
     private var frontSite = "\u{0}"
     /// The site's front components as bits (a Set lookup hashes; this is per event).
     private var frontMask: UInt64 = 0
+    /// Each site's mask once worked out: a few sites, found by comparing names (a run of the other
+    /// site's events, often a few lines long with two sites, looked the site up in `front` by its
+    /// hash).
+    private var frontMasks: [(site: String, mask: UInt64)] = []
+
+    private func mask(of site: String) -> UInt64 {
+        for m in frontMasks where m.site == site { return m.mask }
+        let m = Self.mask(front[site] ?? [.proxy, .nginx])
+        frontMasks.append((site, m))
+        return m
+    }
 
     private static func mask(_ set: Set<Component>) -> UInt64 { set.reduce(0) { $0 | caseBit($1) } }
 

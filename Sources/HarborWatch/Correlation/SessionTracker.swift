@@ -33,7 +33,8 @@ public final class SessionTracker {
     }
 
     /// Per site.
-    public private(set) var counts: [String: Counts] = [:]
+    public var counts: [String: Counts] { siteCounts.dictionary }
+    private var siteCounts = SiteSlots(Counts())
     private var open: [HashKey: Session] = [:]
     private let idle: Int64
     private var sinceSweep = 0
@@ -89,15 +90,13 @@ public final class SessionTracker {
     }
 
     private func close(_ s: Session) {
-        var c = counts[s.site, default: Counts()]
-        c.sessions += 1
-        if s.danced { c.tokenDances += 1 }
+        siteCounts[s.site].sessions += 1
+        if s.danced { siteCounts[s.site].tokenDances += 1 }
         if s.wrote {
-            if s.pushed { c.pushesOK += 1 } else { c.pushesFailed += 1 }
+            if s.pushed { siteCounts[s.site].pushesOK += 1 } else { siteCounts[s.site].pushesFailed += 1 }
         } else if s.readManifest {
-            if s.lastReadOK { c.pullsOK += 1 } else { c.pullsFailed += 1 }
+            if s.lastReadOK { siteCounts[s.site].pullsOK += 1 } else { siteCounts[s.site].pullsFailed += 1 }
         }
-        counts[s.site] = c
     }
 
     /// Closes every open session (end of input).

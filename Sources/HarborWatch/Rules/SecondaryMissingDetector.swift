@@ -89,10 +89,17 @@ public final class SecondaryMissingDetector: Detector {
     }
 
     /// A registry error line written just after the nginx line it belongs to.
+    /// Every open incident is looked at in place, the time first: a loop over `(id, inc)` copied
+    /// each one out (its strings, clients and evidence retained and released) before testing it,
+    /// and an error line of a busy secondary met hundreds of them.
     private func attachRegistryLine(_ r: Event) {
-        for (id, var inc) in open where inc.site == r.site && inc.repository == r.repository && abs(r.time - inc.last) <= 2_000_000_000 {
-            inc.evidence.add(r)
-            open[id] = inc
+        guard !open.isEmpty else { return }
+        var i = open.values.startIndex
+        while i != open.values.endIndex {
+            if abs(r.time - open.values[i].last) <= 2_000_000_000, open.values[i].site == r.site, open.values[i].repository == r.repository {
+                open.values[i].evidence.add(r)
+            }
+            open.values.formIndex(after: &i)
         }
     }
 

@@ -12,7 +12,7 @@ import Testing
         let pool: [(EventField, EventMatcher.Condition)] = [
             (.component, .oneOf(["proxy", "nginx"])), (.component, .equals("registry")),
             (.kind, .oneOf(["upload", "manifest"])), (.kind, .equals("blob")),
-            (.method, .oneOf(["POST", "PATCH", "PUT"])), (.method, .equals("GET")),
+            (.method, .oneOf(["POST", "PATCH", "PUT"])), (.method, .equals("GET")), (.method, .oneOf(["GET", "OPTIONS"])),
             (.status, .range(min: 400, max: nil)), (.status, .range(min: 500, max: 599)),
             (.path, .regex(regex)), (.path, .not(.regex(regex))),
             (.user, .exists(true)), (.user, .exists(false)), (.userAgent, .not(.equals("harbor-registry-client"))),
@@ -23,7 +23,7 @@ import Testing
             var e = Event(site: pick(["hub-1", "hub-2"]), file: "f", line: 1)
             e.component = pick([.proxy, .nginx, .registry, .core])
             e.kind = pick([.manifest, .blob, .upload, .tags, .none])
-            e.method = pick(["GET", "HEAD", "PUT", "POST", "PATCH", nil])
+            e.method = pick(["GET", "HEAD", "PUT", "POST", "PATCH", "OPTIONS", nil])
             e.status = pick([0, 200, 201, 401, 404, 500, 503])
             e.bytes = pick([-1, 0, 50, 5000])
             e.requestTime = pick([nil, 0.1, 1.0, 3.0])

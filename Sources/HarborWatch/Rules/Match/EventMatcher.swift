@@ -25,7 +25,8 @@ public struct EventMatcher: Sendable {
         didSet { fast = Self.plan(conditions) }
     }
     /// `conditions` as matched. A value list of an enum-valued field (component, kind, format,
-    /// level, job_action) becomes a bit set of its cases; a short list of strings is scanned
+    /// level, job_action), or of methods events carry a code for, becomes a bit set of its cases;
+    /// a short list of strings is scanned
     /// instead of hashed (hashing costs more than comparing a few short strings); a range of a
     /// numeric field is two compares. The cheapest come first: every condition must hold and none
     /// has an effect, so the order changes only how soon an event that fails is known to.
@@ -35,7 +36,7 @@ public struct EventMatcher: Sendable {
     private var fast: [Step]
 
     private struct Step: Sendable {
-        enum Tag: UInt8, Sendable { case component, kind, format, level, jobAction, few, range, other }
+        enum Tag: UInt8, Sendable { case component, kind, format, level, jobAction, method, few, range, other }
         var tag: Tag
         var mask: UInt64 = 0
         var field: EventField = .site
@@ -60,7 +61,7 @@ public struct EventMatcher: Sendable {
     /// 0: a bit test; 1: a number; 2: a few short strings compared; 3: a lookup; 4: a regex.
     private static func cost(_ s: Step) -> Int {
         switch s.tag {
-        case .component, .kind, .format, .level, .jobAction: return 0
+        case .component, .kind, .format, .level, .jobAction, .method: return 0
         case .range: return 1
         case .few: return 2
         case .other: return cost(s.field, s.condition!)
@@ -106,6 +107,12 @@ public struct EventMatcher: Sendable {
         case .format: if let m = mask(LogFormat.self, none: nil) { return Step(tag: .format, mask: m) }
         case .level: if let m = mask(LogLevel.self, none: LogLevel.none) { return Step(tag: .level, mask: m) }
         case .jobAction: if let m = mask(JobAction.self, none: JobAction.none) { return Step(tag: .jobAction, mask: m) }
+        case .method:
+            // Every value one of the methods events carry a code for: a bit test of the code.
+            let codes = values.map { HTTPMethod($0) }
+            if !codes.isEmpty, !codes.contains(.other), !codes.contains(.none) {
+                return Step(tag: .method, mask: codes.reduce(0) { $0 | (1 << UInt64($1.rawValue)) })
+            }
         default: break
         }
         return values.count <= 8 ? Step(tag: .few, field: f, values: values) : Step(tag: .other, field: f, condition: c)
@@ -113,27 +120,26 @@ public struct EventMatcher: Sendable {
 
     /// True when every condition holds for `e`.
     public func matches(_ e: Event) -> Bool {
-        fast.withUnsafeBufferPointer { steps in
-            for i in steps.indices {
-                switch steps[i].tag {
-                case .component: if steps[i].mask & caseBit(e.component) == 0 { return false }
-                case .kind: if steps[i].mask & caseBit(e.kind) == 0 { return false }
-                case .format: if steps[i].mask & caseBit(e.format) == 0 { return false }
-                case .level: if steps[i].mask & caseBit(e.level) == 0 { return false }
-                case .jobAction: if steps[i].mask & caseBit(e.jobAction) == 0 { return false }
-                case .range:
-                    // `holds`' `.range` on a numeric field, without the text
-                    guard let n = steps[i].field.number(e) else { return false }
-                    if let lo = steps[i].lo, !(n >= lo) { return false }
-                    if let hi = steps[i].hi, !(n <= hi) { return false }
-                case .few:
-                    guard let v = steps[i].field.text(e), steps[i].values.contains(v) else { return false }
-                case .other:
-                    if !Self.holds(steps[i].condition!, steps[i].field, e) { return false }
-                }
+        for i in fast.indices {
+            switch fast[i].tag {
+            case .component: if fast[i].mask & caseBit(e.component) == 0 { return false }
+            case .kind: if fast[i].mask & caseBit(e.kind) == 0 { return false }
+            case .format: if fast[i].mask & caseBit(e.format) == 0 { return false }
+            case .level: if fast[i].mask & caseBit(e.level) == 0 { return false }
+            case .jobAction: if fast[i].mask & caseBit(e.jobAction) == 0 { return false }
+            case .method: if fast[i].mask & (1 << UInt64(e.methodCode.rawValue)) == 0 { return false }
+            case .range:
+                // `holds`' `.range` on a numeric field, without the text
+                guard let n = fast[i].field.number(e) else { return false }
+                if let lo = fast[i].lo, !(n >= lo) { return false }
+                if let hi = fast[i].hi, !(n <= hi) { return false }
+            case .few:
+                guard let v = fast[i].field.text(e), fast[i].values.contains(v) else { return false }
+            case .other:
+                if !Self.holds(fast[i].condition!, fast[i].field, e) { return false }
             }
-            return true
         }
+        return true
     }
 
     static func holds(_ c: Condition, _ f: EventField, _ e: Event) -> Bool {
