@@ -95,31 +95,45 @@ public final class ReplicationDuplicateDetector: Detector {
 
     /// A run starts with the replication client's manifest check and ends with the manifest written
     /// (PUT 2xx) or found already there (HEAD/GET 200); blob requests in between belong to it.
+    ///
+    /// The runs are changed in place, at their index in `writeRuns`: a copy of the list out and
+    /// back made the dictionary's list shared, so the first change copied it whole (runs, evidence
+    /// and all) at every request of the replication client.
     private func write(_ e: Event, repo: String) {
         if e.kind == .manifest, let ref = e.reference, !ref.hasASCIIPrefix("sha256:") {
             let artifact = repo + ":" + ref
-            var runs = writeRuns[artifact, default: []]
+            let slot: Dictionary<String, [WriteRun]>.Index
+            if let k = writeRuns.index(forKey: artifact) {
+                slot = k
+            } else {
+                writeRuns[artifact] = []
+                slot = writeRuns.index(forKey: artifact)!
+            }
             let ok = e.status >= 200 && e.status < 300
             let window = nanos(settings.duplicateWindowSecs)
-            if let i = runs.lastIndex(where: { $0.site == e.site }), !runs[i].ended, e.time - runs[i].last <= window {
-                runs[i].last = e.time
-                runs[i].requests += 1
-                if e.methodCode == .put, ok { runs[i].wrote = true; runs[i].ended = true; runs[i].evidence.append(Evidence(e)) }
-                if e.isRead, ok { runs[i].ended = true }
+            if let i = writeRuns.values[slot].lastIndex(where: { $0.site == e.site }), !writeRuns.values[slot][i].ended,
+                e.time - writeRuns.values[slot][i].last <= window
+            {
+                writeRuns.values[slot][i].last = e.time
+                writeRuns.values[slot][i].requests += 1
+                if e.methodCode == .put, ok {
+                    writeRuns.values[slot][i].wrote = true
+                    writeRuns.values[slot][i].ended = true
+                    writeRuns.values[slot][i].evidence.append(Evidence(e))
+                }
+                if e.isRead, ok { writeRuns.values[slot][i].ended = true }
             } else {
                 var run = WriteRun(site: e.site, start: e.time, last: e.time, requests: 1, evidence: [Evidence(e)])
                 if e.methodCode == .put, ok { run.wrote = true; run.ended = true }
                 if e.isRead, ok { run.ended = true }
-                runs.append(run)
+                writeRuns.values[slot].append(run)
             }
-            writeRuns[artifact] = runs
             openRun[e.site + " " + repo] = artifact
-        } else if let artifact = openRun[e.site + " " + repo], var runs = writeRuns[artifact],
-            let i = runs.lastIndex(where: { $0.site == e.site }), !runs[i].ended
+        } else if let artifact = openRun[e.site + " " + repo], let slot = writeRuns.index(forKey: artifact),
+            let i = writeRuns.values[slot].lastIndex(where: { $0.site == e.site }), !writeRuns.values[slot][i].ended
         {
-            runs[i].last = e.time
-            runs[i].requests += 1
-            writeRuns[artifact] = runs
+            writeRuns.values[slot][i].last = e.time
+            writeRuns.values[slot][i].requests += 1
         }
     }
 

@@ -30,7 +30,9 @@ public final class ReplicationLagDetector: Detector {
         var refinedArrivals: Set<String> = []
     }
 
-    private var open: [String: Push] = [:]
+    /// Pushes waiting for arrivals, by repository and reference (hashed once, not joined into a
+    /// `repository@reference` String per lookup: a secondary's every manifest read looks).
+    private var open: [ArtifactIncidentKey: Push] = [:]
     /// Latencies per secondary of every arrival, folded pushes included.
     public private(set) var latency: [String: LatencySummary] = [:]
     /// Pushes folded into the statistics and dropped from the per-artifact list (memory bound).
@@ -39,7 +41,7 @@ public final class ReplicationLagDetector: Detector {
     private var foldedFindings: [Finding] = []
     private var sinceFold = 0
     /// The latest push key per repository (a registry line by digest finds its push through it).
-    private var latestByRepo: [String: String] = [:]
+    private var latestByRepo: [String: ArtifactIncidentKey] = [:]
     private let registryPuts = RecentLines(keepNanos: 5_000_000_000)
     private var done: [Push] = []
     private var order: [String] = []
@@ -54,14 +56,15 @@ public final class ReplicationLagDetector: Detector {
             registryPuts.add(e)
             return
         }
-        // The cheap tests first: the key is a String built per call.
+        // The cheap tests first.
         guard ctx.isFront(e), e.kind == .manifest, e.status >= 200, e.status < 400 else { return }
         if !ctx.isSecondary(e.site) {
-            guard e.methodCode == .put, !e.isReplicator, let key = e.artifactKey else { return }
+            guard e.methodCode == .put, !e.isReplicator, let repo = e.repository, let ref = e.reference else { return }
+            let key = Self.key(repo, ref)
             if let old = open.removeValue(forKey: key) { done.append(old) }
-            latestByRepo[p0repo(e)] = key
+            latestByRepo[repo] = key
             var p = Push(
-                key: key, repository: e.repository ?? "", reference: e.reference ?? "", pushedAt: e.time, arrivals: [:],
+                key: repo + "@" + ref, repository: repo, reference: ref, pushedAt: e.time, arrivals: [:],
                 alreadyPresent: [], evidence: Evidence(e), arrivalEvidence: [:])
             // The book's hash of the artifact, once (its `String` key was split and hashed again
             // for each secondary site).
@@ -76,11 +79,11 @@ public final class ReplicationLagDetector: Detector {
             for r in registryPuts.find(site: e.site, around: e.time, window: 2_000_000_000, { Self.sameArtifact($0, e) }) { refine(with: r, ctx) }
             return
         }
-        guard (e.methodCode == .put && e.isReplicator) || e.isRead, !open.isEmpty, let key = e.artifactKey else { return }
-        guard var p = open[key], p.arrivals[e.site] == nil, e.time >= p.pushedAt else { return }
-        p.arrivals[e.site] = e.time
-        p.arrivalEvidence[e.site] = Evidence(e, note: e.methodCode == .put ? "replicated" : "first served")
-        open[key] = p
+        guard (e.methodCode == .put && e.isReplicator) || e.isRead, !open.isEmpty, let repo = e.repository, let ref = e.reference,
+            let slot = open.index(forKey: Self.key(repo, ref)), open.values[slot].arrivals[e.site] == nil, e.time >= open.values[slot].pushedAt
+        else { return }
+        open.values[slot].arrivals[e.site] = e.time
+        open.values[slot].arrivalEvidence[e.site] = Evidence(e, note: e.methodCode == .put ? "replicated" : "first served")
         foldIfDue(ctx)
         if e.methodCode == .put {
             for r in registryPuts.find(site: e.site, around: e.time, window: 2_000_000_000, { Self.sameArtifact($0, e) }) { refine(with: r, ctx) }
@@ -92,7 +95,7 @@ public final class ReplicationLagDetector: Detector {
         guard let repo = r.repository, let ref = r.reference else { return }
         let window: Int64 = 2_000_000_000
         // By tag (the registry saw the tag), else the repository's latest push (v2.15+ writes by digest).
-        let direct = repo + "@" + ref
+        let direct = Self.key(repo, ref)
         guard let key = open[direct] != nil ? direct : (ref.hasASCIIPrefix("sha256:") ? latestByRepo[repo] : nil), var p = open[key] else { return }
         if !ctx.isSecondary(r.site) {
             guard !p.refinedPush, abs(r.time - p.pushedAt) <= window else { return }
@@ -106,7 +109,9 @@ public final class ReplicationLagDetector: Detector {
         open[key] = p
     }
 
-    private func p0repo(_ e: Event) -> String { e.repository ?? "" }
+    /// The key of `repository@reference` in `open`.
+    @inline(__always)
+    private static func key(_ repository: String, _ reference: String) -> ArtifactIncidentKey { ArtifactIncidentKey("", repository, reference) }
 
     private static func sameArtifact(_ r: Event, _ e: Event) -> Bool {
         r.repository == e.repository && (r.reference == e.reference || r.reference?.hasASCIIPrefix("sha256:") == true)
@@ -125,7 +130,7 @@ public final class ReplicationLagDetector: Detector {
         guard done.contains(where: { $0.pushedAt < horizon }) || open.values.contains(where: { $0.pushedAt < horizon }) else { return }
         let old = done.filter { $0.pushedAt < horizon } + open.values.filter { $0.pushedAt < horizon }
         done.removeAll { $0.pushedAt < horizon }
-        for p in old where open[p.key]?.pushedAt == p.pushedAt { open[p.key] = nil }
+        for p in old where open[Self.key(p.repository, p.reference)]?.pushedAt == p.pushedAt { open[Self.key(p.repository, p.reference)] = nil }
         foldedFindings += findings(old, ctx)
         for p in old { record(p, ctx) }
         folded += old.count
