@@ -806,29 +806,39 @@ final class EventExtra: @unchecked Sendable {
 /// One thread only: a run reading and correlating on one thread (`analyze --single-thread`,
 /// `parse`); sources parsed on threads of their own do not use one.
 final class EventPool: @unchecked Sendable {
-    private var free: [EventStorage] = []
+    /// The boxes held, each retained once, in memory of the pool's own: a stack of `count`
+    /// (an array's append and popLast checked its buffer's uniqueness and capacity per event).
+    private let free: UnsafeMutablePointer<Unmanaged<EventStorage>>
+    private(set) var count = 0
     private let capacity: Int
 
     /// A pool keeping up to `capacity` boxes.
     init(capacity: Int = 1024) {
-        self.capacity = capacity
-        free.reserveCapacity(capacity)
+        self.capacity = max(capacity, 1)
+        free = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        for i in 0..<count { free[i].release() }
+        free.deallocate()
     }
 
     /// A box `reset` when it was put back, or nil when there is none.
     @inline(__always)
-    func take() -> EventStorage? { free.popLast() }
+    func take() -> EventStorage? {
+        guard count > 0 else { return nil }
+        count -= 1
+        return free[count].takeRetainedValue()
+    }
 
     /// Keeps `box` (held by nothing else) for a later event, its fields released now.
     @inline(__always)
     func put(_ box: EventStorage) {
-        guard free.count < capacity else { return }
+        guard count < capacity else { return }
         box.reset()
-        free.append(box)
+        free[count] = Unmanaged.passRetained(box)
+        count += 1
     }
-
-    /// Boxes held.
-    var count: Int { free.count }
 }
 
 /// Where a field's bytes sit in `EventStorage.lazyBytes` (count 0: none there).
