@@ -23,7 +23,7 @@ import Testing
         e.requestTime = 0.5
         e.upstreamTime = 0.4
         e.upstreamAddr = "172.18.0.6:8080"
-        e.userAgent = "docker/24.0.7"
+        e.userAgent = "harbor-registry-client"  // `isReplicator` set too
         e.referer = "https://hub-2/"
         e.host = "hub-2.example.com"
         // The request id kept as bytes (as parsers keep it), the path as text.
