@@ -12,15 +12,11 @@ public final class EventMerger {
     public private(set) var merged = 0
 
     private let cursors: [SourceCursor]
-    /// `cursors` as references the merger holds already: read through them, a cursor is not
-    /// retained and released around each event taken from it.
-    private let unretainedCursors: [Unmanaged<SourceCursor>]
     private let lateness: Int64
-    private let offsets: [Int64]
-    /// One reorder buffer a source, in memory of the merger's own: written in place, with no
-    /// uniqueness check of an array around them at every event.
+    /// One reorder buffer a source, with the source's cursor, clock offset and end, in memory of
+    /// the merger's own: written in place, with no uniqueness or bounds check of an array around
+    /// them at every event.
     private let buffers: UnsafeMutablePointer<ReorderBuffer>
-    private var exhausted: [Bool]
     /// Heads of the buffers; ties by source, then arrival.
     private struct Head: Comparable {
         var time: Int64, source: Int, seq: Int
@@ -32,12 +28,13 @@ public final class EventMerger {
     /// A merger over `cursors`; `offsets[i]` (ns) is added to the times of source i (clock skew).
     public init(cursors: [SourceCursor], allowedLatenessNanos: Int64, offsets: [Int64]? = nil) {
         self.cursors = cursors
-        unretainedCursors = cursors.map { Unmanaged.passUnretained($0) }
         lateness = allowedLatenessNanos
-        self.offsets = offsets ?? Array(repeating: 0, count: cursors.count)
         buffers = .allocate(capacity: max(cursors.count, 1))
-        for k in cursors.indices { (buffers + k).initialize(to: ReorderBuffer()) }
-        exhausted = Array(repeating: false, count: cursors.count)
+        for k in cursors.indices {
+            // The cursor unretained: `cursors` keeps it, and it is not retained and released
+            // around each event taken from it.
+            (buffers + k).initialize(to: ReorderBuffer(cursor: Unmanaged.passUnretained(cursors[k]), offset: offsets?[k] ?? 0))
+        }
         for i in cursors.indices { fill(i) }
     }
 
@@ -80,16 +77,18 @@ public final class EventMerger {
     /// Pulls from source `i` until its buffer's oldest event is safe to release; that head.
     @inline(__always)
     private func load(_ i: Int) -> Head? {
-        while !exhausted[i] {
-            if let oldest = buffers[i].minTime, buffers[i].maxTime - oldest >= lateness { break }
-            guard var e = unretainedCursors[i]._withUnsafeGuaranteedRef({ $0.next() }) else { exhausted[i] = true; break }
-            if offsets[i] != 0 { e.time &+= offsets[i] }  // a setter checks the box is unique: not for 0
-            if e.time < buffers[i].released { lateEvents += 1 }
-            buffers[i].insert(consume e, seq: seq)
+        let b = buffers + i
+        while !b.pointee.exhausted {
+            if let oldest = b.pointee.minTime, b.pointee.maxTime - oldest >= lateness { break }
+            guard var e = b.pointee.cursor.unsafelyUnwrapped._withUnsafeGuaranteedRef({ $0.next() }) else { b.pointee.exhausted = true; break }
+            let offset = b.pointee.offset
+            if offset != 0 { e.time &+= offset }  // a setter checks the box is unique: not for 0
+            if e.time < b.pointee.released { lateEvents += 1 }
+            b.pointee.insert(consume e, seq: seq)
             seq += 1
         }
-        guard let t = buffers[i].minTime else { return nil }
-        return Head(time: t, source: i, seq: buffers[i].minSeq)
+        guard let first = b.pointee.first else { return nil }
+        return Head(time: first.time, source: i, seq: first.seq)
     }
 }
 
@@ -123,8 +122,15 @@ struct ReorderBuffer {
     var maxTime: Int64 = .min
     var released: Int64 = .min
     var headInHeap = false
+    /// The source's cursor (its merger keeps it; nil: a buffer filled by hand), clock offset, and
+    /// whether it has ended.
+    let cursor: Unmanaged<SourceCursor>?
+    let offset: Int64
+    var exhausted = false
 
-    init() {
+    init(cursor: Unmanaged<SourceCursor>? = nil, offset: Int64 = 0) {
+        self.cursor = cursor
+        self.offset = offset
         let c = 1024
         ring = .allocate(capacity: c)
         ring.initialize(repeating: Entry(time: 0, seq: 0, event: nil), count: c)
@@ -147,7 +153,7 @@ struct ReorderBuffer {
     }
 
     /// The (time, seq) that comes out next.
-    private var first: (time: Int64, seq: Int)? {
+    var first: (time: Int64, seq: Int)? {
         if nextFromFifo { let f = ring + ringHead; return (f.pointee.time, f.pointee.seq) }
         return heap.first.map { ($0.time, $0.seq) }
     }
