@@ -13,8 +13,10 @@ struct LineProcessor {
     var lineNo = 0
     /// Where new events' boxes come from, when the run recycles them (one thread only).
     var pool: EventPool?
-    private var pending = Event()
-    private var hasPending = false
+    /// The held record. Taken out when handed on, not left behind: a reference left here shared
+    /// the event's box with the consumer, whose first write then copied it, and whose box went
+    /// unrecycled.
+    private var pending: Event?
 
     init(parser: LineParser, stats: SourceStats, site: String, maxSamples: Int, maxLineLength: Int) {
         self.parser = parser
@@ -26,9 +28,8 @@ struct LineProcessor {
 
     /// Hands out the held record, if any.
     mutating func flush(into out: inout [Event]) {
-        if hasPending {
-            out.append(pending)
-            hasPending = false
+        if let p = pending.take() {
+            out.append(p)
         }
     }
 
@@ -50,8 +51,7 @@ struct LineProcessor {
             flush(into: &out)
             for _ in 1..<max(1, count) { out.append(e) }
             if e.format == .harborText || e.format == .registryLogrus {
-                pending = e
-                hasPending = true
+                pending = consume e
             } else {
                 out.append(e)
             }
@@ -64,10 +64,10 @@ struct LineProcessor {
                 stats.malformedSamples.append(LineIssue(file: fileName, line: lineNo, reason: why))
             }
         case .continuation(let r):
-            if hasPending {
+            if pending != nil {
                 stats.continuations += 1
                 let text = Escapes.mayHaveRsyslogEscape(line, r) ? Escapes.rsyslog(line, r) : line.string(r)
-                pending.message = (pending.message ?? "") + "\n" + text
+                pending!.message = (pending!.message ?? "") + "\n" + text
             } else {
                 stats.malformed[.orphanContinuation, default: 0] += 1
                 if stats.malformedSamples.count < maxSamples {
