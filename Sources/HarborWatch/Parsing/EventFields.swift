@@ -32,7 +32,12 @@ public struct EventFields: Sendable, Equatable, ExpressibleByDictionaryLiteral, 
     }
 
     /// Removes them all, keeping the room (a recycled event box sets its next ones there).
-    public mutating func removeAll() { pairs.removeAll(keepingCapacity: true) }
+    public mutating func removeAll() {
+        // Pair by pair, keeping the room: `removeAll(keepingCapacity:)` destroyed the pairs
+        // through the generic array path (a tuple's and each String's value witness), for every
+        // registry line's recycled box.
+        while !pairs.isEmpty { pairs.removeLast() }
+    }
 
     /// True when there are none.
     public var isEmpty: Bool { pairs.isEmpty }
