@@ -61,10 +61,18 @@ public final class SessionTracker {
         sinceSweep += 1
         if sinceSweep >= 20_000 {
             sinceSweep = 0
-            for (k, v) in open where e.time - v.last > idle {
-                close(v)
-                open[k] = nil
+            // Looked at in place (a loop over the pairs copied every session out, its site
+            // retained and released); the idle ones closed and then removed.
+            var idleKeys: [HashKey] = []
+            var i = open.values.startIndex
+            while i != open.values.endIndex {
+                if e.time - open.values[i].last > idle {
+                    close(open.values[i])
+                    idleKeys.append(open.keys[i])
+                }
+                open.values.formIndex(after: &i)
             }
+            for k in idleKeys { open[k] = nil }
         }
     }
 
