@@ -30,9 +30,11 @@ public final class ReplicationLagDetector: Detector {
         var refinedArrivals: Set<String> = []
     }
 
-    /// Pushes waiting for arrivals, by repository and reference (hashed once, not joined into a
-    /// `repository@reference` String per lookup: a secondary's every manifest read looks).
-    private var open: [ArtifactIncidentKey: Push] = [:]
+    /// Pushes waiting for arrivals, by the 64-bit hash of repository and reference (the artifact
+    /// book's): not a `repository@reference` String built per lookup (a secondary's every
+    /// manifest read looks), nor a key holding the two Strings (every open push of a site that
+    /// replicates nowhere is held here). A push found is checked to be the artifact asked for.
+    private var open: [HashKey: Push] = [:]
     /// Latencies per secondary of every arrival, folded pushes included.
     public private(set) var latency: [String: LatencySummary] = [:]
     /// Pushes folded into the statistics and dropped from the per-artifact list (memory bound).
@@ -41,7 +43,7 @@ public final class ReplicationLagDetector: Detector {
     private var foldedFindings: [Finding] = []
     private var sinceFold = 0
     /// The latest push key per repository (a registry line by digest finds its push through it).
-    private var latestByRepo: [String: ArtifactIncidentKey] = [:]
+    private var latestByRepo: [String: HashKey] = [:]
     private let registryPuts = RecentLines(keepNanos: 5_000_000_000)
     private var done: [Push] = []
     private var order: [String] = []
@@ -60,15 +62,15 @@ public final class ReplicationLagDetector: Detector {
         guard ctx.isFront(e), e.kind == .manifest, e.status >= 200, e.status < 400 else { return }
         if !ctx.isSecondary(e.site) {
             guard e.methodCode == .put, !e.isReplicator, let repo = e.repository, let ref = e.reference else { return }
-            let key = Self.key(repo, ref)
+            // The book's hash of the artifact, once: the key here, and the book's for each
+            // secondary site (its `String` key was split and hashed again for each).
+            let h = ArtifactBook.hash(repository: repo, reference: ref)
+            let key = HashKey(h)
             if let old = open.removeValue(forKey: key) { done.append(old) }
             latestByRepo[repo] = key
             var p = Push(
                 key: repo + "@" + ref, repository: repo, reference: ref, pushedAt: e.time, arrivals: [:],
                 alreadyPresent: [], evidence: Evidence(e), arrivalEvidence: [:])
-            // The book's hash of the artifact, once (its `String` key was split and hashed again
-            // for each secondary site).
-            let h = ArtifactBook.hash(repository: p.repository, reference: p.reference)
             for s in ctx.sites where ctx.isSecondary(s) {
                 if let had = ctx.book.entry(s, hash: h), had.since <= e.time {
                     p.arrivals[s] = e.time
@@ -80,7 +82,8 @@ public final class ReplicationLagDetector: Detector {
             return
         }
         guard (e.methodCode == .put && e.isReplicator) || e.isRead, !open.isEmpty, let repo = e.repository, let ref = e.reference,
-            let slot = open.index(forKey: Self.key(repo, ref)), open.values[slot].arrivals[e.site] == nil, e.time >= open.values[slot].pushedAt
+            let slot = open.index(forKey: Self.key(repo, ref)), open.values[slot].reference == ref, open.values[slot].repository == repo,
+            open.values[slot].arrivals[e.site] == nil, e.time >= open.values[slot].pushedAt
         else { return }
         open.values[slot].arrivals[e.site] = e.time
         open.values[slot].arrivalEvidence[e.site] = Evidence(e, note: e.methodCode == .put ? "replicated" : "first served")
@@ -96,7 +99,8 @@ public final class ReplicationLagDetector: Detector {
         let window: Int64 = 2_000_000_000
         // By tag (the registry saw the tag), else the repository's latest push (v2.15+ writes by digest).
         let direct = Self.key(repo, ref)
-        guard let key = open[direct] != nil ? direct : (ref.hasASCIIPrefix("sha256:") ? latestByRepo[repo] : nil), var p = open[key] else { return }
+        let hasDirect = open[direct].map { $0.repository == repo && $0.reference == ref } ?? false
+        guard let key = hasDirect ? direct : (ref.hasASCIIPrefix("sha256:") ? latestByRepo[repo] : nil), var p = open[key] else { return }
         if !ctx.isSecondary(r.site) {
             guard !p.refinedPush, abs(r.time - p.pushedAt) <= window else { return }
             p.pushedAt = r.time
@@ -111,7 +115,7 @@ public final class ReplicationLagDetector: Detector {
 
     /// The key of `repository@reference` in `open`.
     @inline(__always)
-    private static func key(_ repository: String, _ reference: String) -> ArtifactIncidentKey { ArtifactIncidentKey("", repository, reference) }
+    private static func key(_ repository: String, _ reference: String) -> HashKey { HashKey(ArtifactBook.hash(repository: repository, reference: reference)) }
 
     private static func sameArtifact(_ r: Event, _ e: Event) -> Bool {
         r.repository == e.repository && (r.reference == e.reference || r.reference?.hasASCIIPrefix("sha256:") == true)
