@@ -236,12 +236,17 @@ public final class PushUnauthorizedDetector: Detector {
     /// the dictionary: its order changes from run to run, and so did the incident a failed login
     /// joined.
     private func recentIncident(site: String, who: String, at time: Int64) -> Incident? {
-        var best: Incident?
-        for inc in open.values where inc.site == site && inc.who == who && time - inc.last <= 300_000_000_000 {
-            if let b = best, b.last > inc.last || (b.last == inc.last && b.repository < inc.repository) { continue }
-            best = inc
+        // Looked at in place, the time first (a loop over the values copied each incident out).
+        var best: Dictionary<IncidentKey, Incident>.Index?
+        var i = open.values.startIndex
+        while i != open.values.endIndex {
+            defer { open.values.formIndex(after: &i) }
+            let last = open.values[i].last
+            guard time - last <= 300_000_000_000, open.values[i].who == who, open.values[i].site == site else { continue }
+            if let b = best, open.values[b].last > last || (open.values[b].last == last && open.values[b].repository < open.values[i].repository) { continue }
+            best = i
         }
-        return best
+        return best.map { open.values[$0] }
     }
 
     private func sweep(now: Int64) {
