@@ -695,7 +695,6 @@ final class EventStorage: @unchecked Sendable {
     }
 }
 
-/// What a request's path says it is about, in registry terms.
 /// The HTTP methods the detectors test, as a byte.
 public enum HTTPMethod: UInt8, Sendable {
     case none, get, head, put, post, patch, delete, other
@@ -721,6 +720,7 @@ public enum HTTPMethod: UInt8, Sendable {
     }
 }
 
+/// What a request's path says it is about, in registry terms.
 public enum RequestKind: String, Sendable, CaseIterable, Codable {
     case none, ping, token, catalog, tags, manifest, blob, upload, api, health, other
 }
