@@ -26,10 +26,10 @@ public struct EventMatcher: Sendable {
     }
     /// `conditions` as matched. A value list of an enum-valued field (component, kind, format,
     /// level, job_action), or of methods events carry a code for, becomes a bit set of its cases;
-    /// a short list of strings is scanned
-    /// instead of hashed (hashing costs more than comparing a few short strings); a range of a
-    /// numeric field is two compares. The cheapest come first: every condition must hold and none
-    /// has an effect, so the order changes only how soon an event that fails is known to.
+    /// a short list of strings is scanned instead of hashed (hashing costs more than comparing a
+    /// few short strings); a range of a numeric field is two compares. The cheapest come first:
+    /// every condition must hold and none has an effect, so the order changes only how soon an
+    /// event that fails is known to.
     ///
     /// Steps are a struct with a tag, read in place: a loop over an enum with payloads copied
     /// each one out, retaining and releasing its list or condition, per rule per event.
