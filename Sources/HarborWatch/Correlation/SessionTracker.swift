@@ -64,13 +64,9 @@ public final class SessionTracker {
             // Looked at in place (a loop over the pairs copied every session out, its site
             // retained and released); the idle ones closed and then removed.
             var idleKeys: [HashKey] = []
-            var i = open.values.startIndex
-            while i != open.values.endIndex {
-                if e.time - open.values[i].last > idle {
-                    close(open.values[i])
-                    idleKeys.append(open.keys[i])
-                }
-                open.values.formIndex(after: &i)
+            for i in open.values.indices where e.time - open.values[i].last > idle {
+                close(open.values[i])
+                idleKeys.append(open.keys[i])
             }
             for k in idleKeys { open[k] = nil }
         }
@@ -97,13 +93,15 @@ public final class SessionTracker {
         }
     }
 
-    private func close(_ s: Session) {
-        siteCounts[s.site].sessions += 1
-        if s.danced { siteCounts[s.site].tokenDances += 1 }
+    private func close(_ s: Session) { Self.count(s, into: &siteCounts[s.site]) }
+
+    private static func count(_ s: Session, into c: inout Counts) {
+        c.sessions += 1
+        if s.danced { c.tokenDances += 1 }
         if s.wrote {
-            if s.pushed { siteCounts[s.site].pushesOK += 1 } else { siteCounts[s.site].pushesFailed += 1 }
+            if s.pushed { c.pushesOK += 1 } else { c.pushesFailed += 1 }
         } else if s.readManifest {
-            if s.lastReadOK { siteCounts[s.site].pullsOK += 1 } else { siteCounts[s.site].pullsFailed += 1 }
+            if s.lastReadOK { c.pullsOK += 1 } else { c.pullsFailed += 1 }
         }
     }
 

@@ -416,6 +416,15 @@ final class EventStorage: @unchecked Sendable {
     }
 
     static let replicatorAgent: StaticString = "harbor-registry-client"
+
+    /// True when `agent`, read from `b[r]`, is Harbor's registry client: from the bytes when they
+    /// are its text as they are (`verbatim`: no escape in them), else from the text.
+    @inline(__always)
+    static func isReplicator(_ agent: String?, _ b: LineBytes, _ r: Range<Int>, verbatim: Bool) -> Bool {
+        guard let agent else { return false }
+        guard verbatim else { return agent.hasASCIIPrefix(replicatorAgent) }
+        return r.count >= 22 && b[r.lowerBound] == 0x68 && b.matches(replicatorAgent, at: r.lowerBound)
+    }
     @usableFromInline var host: String? = nil
     @usableFromInline var requestId: String? = nil
     @usableFromInline var repository: String? = nil
@@ -699,24 +708,11 @@ final class EventStorage: @unchecked Sendable {
 public enum HTTPMethod: UInt8, Sendable {
     case none, get, head, put, post, patch, delete, other
 
-    /// The code of `m`: its exact, case-sensitive text (as `m == "GET"` compared it).
-    @inline(__always)
+    /// The code of `m`: its exact, case-sensitive text (as `m == "GET"` compared it), read the
+    /// way the parsers read a method's bytes.
     init(_ m: String?) {
         guard var m else { self = .none; return }
-        self = m.withUTF8 { b in
-            guard b.count >= 3, b.count <= 6, let base = b.baseAddress else { return .other }
-            var w: UInt64 = 0
-            for i in 0..<b.count { w |= UInt64(base[i]) << (8 * UInt64(i)) }
-            switch w {
-            case 0x54_45_47: return .get  // "GET", little-endian
-            case 0x44_41_45_48: return .head
-            case 0x54_55_50: return .put
-            case 0x54_53_4F_50: return .post
-            case 0x48_43_54_41_50: return .patch
-            case 0x45_54_45_4C_45_44: return .delete
-            default: return .other
-            }
-        }
+        self = m.withUTF8 { NginxAccessParser.method($0, 0..<$0.count)?.1 ?? .other }
     }
 }
 

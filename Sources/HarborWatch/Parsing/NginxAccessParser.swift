@@ -228,7 +228,7 @@ public final class NginxAccessParser: @unchecked Sendable {
                 guard v.count == 1, b[v.lowerBound] == 0x70 || b[v.lowerBound] == ASCII.dot else { return false }
             case .userAgent:
                 let agent = interned(b, v, esc, &interner)
-                w.setUserAgent(agent, isReplicator: Self.isReplicator(agent, b, v, esc))
+                w.setUserAgent(agent, isReplicator: EventStorage.isReplicator(agent, b, v, verbatim: !esc.within(b, v)))
             case .referer: w.setReferer(text(b, v, esc))
             case .request: request(b, v, esc, w, interner: &interner)
             case .none:
@@ -319,7 +319,7 @@ public final class NginxAccessParser: @unchecked Sendable {
         w.bytes = Int64(size)
         w.setReferer(text(b, referer, esc))
         let agentText = interned(b, agent, esc, &interner)
-        w.setUserAgent(agentText, isReplicator: Self.isReplicator(agentText, b, agent, esc))
+        w.setUserAgent(agentText, isReplicator: EventStorage.isReplicator(agentText, b, agent, verbatim: !esc.within(b, agent)))
         w.requestTime = took
         w.upstreamTime = sumList(b, upstream)
         w.format = .nginxAccess
@@ -386,7 +386,7 @@ public final class NginxAccessParser: @unchecked Sendable {
         w.bytes = Int64(size)
         w.setReferer(text(b, referer, esc))
         let agentText = interned(b, agent, esc, &interner)
-        w.setUserAgent(agentText, isReplicator: Self.isReplicator(agentText, b, agent, esc))
+        w.setUserAgent(agentText, isReplicator: EventStorage.isReplicator(agentText, b, agent, verbatim: !esc.within(b, agent)))
         return (i, 16)
     }
 
@@ -484,15 +484,6 @@ public final class NginxAccessParser: @unchecked Sendable {
             return backslashQuotes ? Escapes.backslash(b, r) : (format.escape == .none ? b.string(r) : Escapes.nginx(b, r))
         }
         return b.string(r)
-    }
-
-    /// True when `agent`, read from `b[r]`, is Harbor's registry client: from the bytes when they
-    /// are its text as they are (no escape in them), else from the text.
-    @inline(__always)
-    private static func isReplicator(_ agent: String?, _ b: LineBytes, _ r: Range<Int>, _ esc: Backslashes) -> Bool {
-        guard let agent else { return false }
-        if esc.within(b, r) { return agent.hasASCIIPrefix(EventStorage.replicatorAgent) }
-        return r.count >= 22 && b[r.lowerBound] == 0x68 && b.matches(EventStorage.replicatorAgent, at: r.lowerBound)
     }
 
     @inline(__always)

@@ -182,12 +182,9 @@ public enum RegistryLogrusParser {
             case 10 where b.matches("remoteaddr", at: s): w.client = interner.intern(b, v)
             case 9 where b.matches("useragent", at: s):
                 let agent = interned(b, v, &interner)
-                // Harbor's registry client, from the bytes unless an escape could change them (`#`
-                // escapes only control bytes, which the prefix has none of)
-                let replicator = b.containsBackslash(v)
-                    ? agent.hasASCIIPrefix(EventStorage.replicatorAgent)
-                    : v.count >= 22 && b[v.lowerBound] == 0x68 && b.matches(EventStorage.replicatorAgent, at: v.lowerBound)
-                w.setUserAgent(agent, isReplicator: replicator)
+                // verbatim unless a backslash escape is in it (`#` escapes only control bytes,
+                // which the prefix has none of)
+                w.setUserAgent(agent, isReplicator: EventStorage.isReplicator(agent, b, v, verbatim: !b.containsBackslash(v)))
             case 7 where b.matches("referer", at: s): w.setReferer(text(b, v))
             default: w.fields[interner.intern(b, key)] = fieldText(b, v, &interner)
             }

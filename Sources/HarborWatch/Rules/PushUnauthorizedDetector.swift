@@ -238,9 +238,7 @@ public final class PushUnauthorizedDetector: Detector {
     private func recentIncident(site: String, who: String, at time: Int64) -> Incident? {
         // Looked at in place, the time first (a loop over the values copied each incident out).
         var best: Dictionary<IncidentKey, Incident>.Index?
-        var i = open.values.startIndex
-        while i != open.values.endIndex {
-            defer { open.values.formIndex(after: &i) }
+        for i in open.values.indices {
             let last = open.values[i].last
             guard time - last <= 300_000_000_000, open.values[i].who == who, open.values[i].site == site else { continue }
             if let b = best, open.values[b].last > last || (open.values[b].last == last && open.values[b].repository < open.values[i].repository) { continue }

@@ -96,45 +96,40 @@ public final class ReplicationDuplicateDetector: Detector {
     /// A run starts with the replication client's manifest check and ends with the manifest written
     /// (PUT 2xx) or found already there (HEAD/GET 200); blob requests in between belong to it.
     ///
-    /// The runs are changed in place, at their index in `writeRuns`: a copy of the list out and
-    /// back made the dictionary's list shared, so the first change copied it whole (runs, evidence
-    /// and all) at every request of the replication client.
+    /// The runs are changed where they are (`&writeRuns[…]` is an in-place access): a copy of the
+    /// list out and back made the dictionary's list shared, so the first change copied it whole
+    /// (runs, evidence and all) at every request of the replication client.
     private func write(_ e: Event, repo: String) {
         if e.kind == .manifest, let ref = e.reference, !ref.hasASCIIPrefix("sha256:") {
             let artifact = repo + ":" + ref
-            let slot: Dictionary<String, [WriteRun]>.Index
-            if let k = writeRuns.index(forKey: artifact) {
-                slot = k
-            } else {
-                writeRuns[artifact] = []
-                slot = writeRuns.index(forKey: artifact)!
-            }
-            let ok = e.status >= 200 && e.status < 300
-            let window = nanos(settings.duplicateWindowSecs)
-            if let i = writeRuns.values[slot].lastIndex(where: { $0.site == e.site }), !writeRuns.values[slot][i].ended,
-                e.time - writeRuns.values[slot][i].last <= window
-            {
-                writeRuns.values[slot][i].last = e.time
-                writeRuns.values[slot][i].requests += 1
-                if e.methodCode == .put, ok {
-                    writeRuns.values[slot][i].wrote = true
-                    writeRuns.values[slot][i].ended = true
-                    writeRuns.values[slot][i].evidence.append(Evidence(e))
-                }
-                if e.isRead, ok { writeRuns.values[slot][i].ended = true }
-            } else {
-                var run = WriteRun(site: e.site, start: e.time, last: e.time, requests: 1, evidence: [Evidence(e)])
-                if e.methodCode == .put, ok { run.wrote = true; run.ended = true }
-                if e.isRead, ok { run.ended = true }
-                writeRuns.values[slot].append(run)
-            }
+            Self.record(e, in: &writeRuns[artifact, default: []], window: nanos(settings.duplicateWindowSecs))
             openRun[e.site + " " + repo] = artifact
-        } else if let artifact = openRun[e.site + " " + repo], let slot = writeRuns.index(forKey: artifact),
-            let i = writeRuns.values[slot].lastIndex(where: { $0.site == e.site }), !writeRuns.values[slot][i].ended
-        {
-            writeRuns.values[slot][i].last = e.time
-            writeRuns.values[slot][i].requests += 1
+        } else if let artifact = openRun[e.site + " " + repo], writeRuns[artifact] != nil {
+            Self.extend(&writeRuns[artifact]!, e)
         }
+    }
+
+    /// A manifest request of the replication client: the site's open run goes on, or a new one starts.
+    private static func record(_ e: Event, in runs: inout [WriteRun], window: Int64) {
+        let ok = e.status >= 200 && e.status < 300
+        if let i = runs.lastIndex(where: { $0.site == e.site }), !runs[i].ended, e.time - runs[i].last <= window {
+            runs[i].last = e.time
+            runs[i].requests += 1
+            if e.methodCode == .put, ok { runs[i].wrote = true; runs[i].ended = true; runs[i].evidence.append(Evidence(e)) }
+            if e.isRead, ok { runs[i].ended = true }
+        } else {
+            var run = WriteRun(site: e.site, start: e.time, last: e.time, requests: 1, evidence: [Evidence(e)])
+            if e.methodCode == .put, ok { run.wrote = true; run.ended = true }
+            if e.isRead, ok { run.ended = true }
+            runs.append(run)
+        }
+    }
+
+    /// A blob request of the replication client, inside the site's open run if it has one.
+    private static func extend(_ runs: inout [WriteRun], _ e: Event) {
+        guard let i = runs.lastIndex(where: { $0.site == e.site }), !runs[i].ended else { return }
+        runs[i].last = e.time
+        runs[i].requests += 1
     }
 
     private func sweep(_ ctx: AnalysisContext) {

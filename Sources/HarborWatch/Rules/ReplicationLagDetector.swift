@@ -134,7 +134,10 @@ public final class ReplicationLagDetector: Detector {
         guard done.contains(where: { $0.pushedAt < horizon }) || open.values.contains(where: { $0.pushedAt < horizon }) else { return }
         let old = done.filter { $0.pushedAt < horizon } + open.values.filter { $0.pushedAt < horizon }
         done.removeAll { $0.pushedAt < horizon }
-        for p in old where open[Self.key(p.repository, p.reference)]?.pushedAt == p.pushedAt { open[Self.key(p.repository, p.reference)] = nil }
+        for p in old {
+            let k = Self.key(p.repository, p.reference)
+            if open[k]?.pushedAt == p.pushedAt { open[k] = nil }
+        }
         foldedFindings += findings(old, ctx)
         for p in old { record(p, ctx) }
         folded += old.count
