@@ -354,7 +354,7 @@ public final class NginxAccessParser: @unchecked Sendable {
         let user = i..<m
         i = m + 2
         // $time_local (26 bytes, as `findStop`), then `] "`.
-        guard i + 26 <= end, nextAt(b, p[4], i + 26), let time = Timestamps.timeLocal(b, at: i) else { return nil }
+        guard i + 26 <= end, nextAt(b, p[4], i + 26), let time = interner.timeLocal.time(b, at: i) else { return nil }
         i += 26 + 3
         // $request, then `" `.
         guard i <= end, let q = b.find(ASCII.quote, from: i, to: end), nextAt(b, p[6], q) else { return nil }
@@ -504,7 +504,7 @@ public final class NginxAccessParser: @unchecked Sendable {
         switch variables[index] {
         case .remoteUser: w.user = interned(b, r, esc, &interner)
         case .timeLocal:
-            guard let t = Timestamps.timeLocal(b, at: r.lowerBound), r.count == 26 else { return false }
+            guard r.count == 26, let t = interner.timeLocal.time(b, at: r.lowerBound) else { return false }
             w.time = t
         case .timeIso8601:
             guard let (t, stop) = Timestamps.rfc3339(b, r), stop == r.upperBound else { return false }

@@ -29,6 +29,9 @@ public struct StringInterner {
     private let mask: Int
     private let capacity: Int
     private let arenaLimit: Int
+    /// The source's last `$time_local` date and zone (kept here because the parsers get the
+    /// source's interner with every line: one per source, like it).
+    var timeLocal = Timestamps.TimeLocalMemo()
 
     /// A table holding up to `capacity` distinct strings at a time. There is one per source;
     /// 16,384 filled up with clients and digests and held 3 MiB each at the peak, and 4,096 is as
@@ -126,11 +129,20 @@ public struct StringInterner {
 
     @inline(__always)
     static func hash(_ bytes: LineBytes, _ r: Range<Int>) -> UInt64 {
+        var high: UInt64 = 0
+        return hash(bytes, r, high: &high)
+    }
+
+    /// `hash(bytes, r)`, and the OR of all the bytes into `high` (a byte with its top bit set
+    /// there means they are not ASCII), read in the same pass.
+    @inline(__always)
+    static func hash(_ bytes: LineBytes, _ r: Range<Int>, high: inout UInt64) -> UInt64 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(r.count)
         var i = r.lowerBound
         let raw = UnsafeRawPointer(bytes.baseAddress!)
         while i + 8 <= r.upperBound {
             let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            high |= w
             h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
             h ^= h >> 31
             i += 8
@@ -147,6 +159,7 @@ public struct StringInterner {
                 while i < r.upperBound { tail |= UInt64(bytes[i]) << shift; shift += 8; i += 1 }
             }
         }
+        high |= tail
         h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
         return h ^ (h >> 29)
     }
