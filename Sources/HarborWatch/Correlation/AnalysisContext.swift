@@ -231,17 +231,20 @@ struct KeyHash {
     }
 }
 
-/// `AnalysisContext.clientKey`, remembered for the strings it was last computed from.
+/// A key computed from up to three strings and a number, remembered for the strings it was last
+/// computed from.
 ///
-/// A front line's site, client and user agent are interned, so the lines of one client share the
-/// same three strings: their 16 bytes each are compared here instead of hashing 100–200 bytes of
-/// text per line again. The memo holds the strings it compares with, so their storage cannot be
-/// freed and reused for other text while an entry names it; a miss computes the key as before.
-struct ClientKeyMemo {
+/// The strings of log values are interned, so the lines of one client (or one repository) share
+/// the same strings: their 16 bytes each are compared here instead of hashing their text per line
+/// again. The memo holds the strings it compares with, so their storage cannot be freed and reused
+/// for other text while an entry names it; a miss computes the key as before. Direct-mapped: two
+/// keys that share a slot only replace one another.
+struct StringKeyMemo {
     private struct Entry {
-        var site: String
-        var client: String?
-        var userAgent: String?
+        var a: String
+        var b: String?
+        var c: String?
+        var n: UInt64
         var key: UInt64
     }
 
@@ -252,24 +255,37 @@ struct ClientKeyMemo {
     private static func bits(_ s: String?) -> (UInt64, UInt64) { s?.words ?? (0, 0) }
 
     @inline(__always)
-    private static func same(_ a: String?, _ b: String?) -> Bool {
-        let x = bits(a), y = bits(b)
-        return x.0 == y.0 && x.1 == y.1 && (a == nil) == (b == nil)
+    private static func same(_ x: String?, _ y: String?) -> Bool {
+        let u = bits(x), v = bits(y)
+        return u.0 == v.0 && u.1 == v.1 && (x == nil) == (y == nil)
     }
+
+    /// The key of `a`, `b`, `c` and `n`: `compute()` the first time, and after another key took
+    /// its place.
+    @inline(__always)
+    mutating func key(_ a: String, _ b: String?, _ c: String?, _ n: UInt64, _ compute: () -> UInt64) -> UInt64 {
+        let x = Self.bits(b), y = Self.bits(c)
+        var mix = (x.0 ^ (x.1 &* 31) ^ (y.0 &* 0x9E37_79B9_7F4A_7C15) ^ y.1 ^ (n &* 0x94D0_49BB_1331_11EB))
+            &* 0xBF58_476D_1CE4_E5B9
+        mix ^= mix >> 29
+        let slot = Int(truncatingIfNeeded: mix) & (entries.count - 1)
+        if let hit = entries[slot], hit.n == n, Self.same(hit.b, b), Self.same(hit.c, c), Self.same(hit.a, a) {
+            return hit.key
+        }
+        let key = compute()
+        entries[slot] = Entry(a: a, b: b, c: c, n: n, key: key)
+        return key
+    }
+}
+
+/// `AnalysisContext.clientKey`, remembered for the site, client and user agent it was last
+/// computed from (a front line's three strings are interned: see `StringKeyMemo`).
+struct ClientKeyMemo {
+    private var memo = StringKeyMemo()
 
     /// `AnalysisContext.clientKey(e)`.
     mutating func key(_ e: Event) -> UInt64 {
-        let site = e.site, client = e.client, agent = e.userAgent
-        let c = Self.bits(client), a = Self.bits(agent)
-        var mix = (c.0 ^ (c.1 &* 31) ^ (a.0 &* 0x9E37_79B9_7F4A_7C15) ^ a.1) &* 0xBF58_476D_1CE4_E5B9
-        mix ^= mix >> 29
-        let slot = Int(truncatingIfNeeded: mix) & (entries.count - 1)
-        if let hit = entries[slot], Self.same(hit.client, client), Self.same(hit.userAgent, agent), Self.same(hit.site, site) {
-            return hit.key
-        }
-        let key = AnalysisContext.clientKey(e)
-        entries[slot] = Entry(site: site, client: client, userAgent: agent, key: key)
-        return key
+        memo.key(e.site, e.client, e.userAgent, 0) { AnalysisContext.clientKey(e) }
     }
 }
 

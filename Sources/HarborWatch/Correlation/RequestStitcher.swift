@@ -117,8 +117,16 @@ public final class RequestStitcher {
         }
     }
 
-    /// The hash of site, method, status and repository (what a join must agree on, but the path).
+    /// `joinKey`, remembered for the strings of the last lines (interned: see `StringKeyMemo`).
+    private var keys = StringKeyMemo()
+
+    @inline(__always)
     private func key(_ e: Event) -> UInt64 {
+        keys.key(e.site, e.method, e.repository, UInt64(bitPattern: Int64(e.status))) { Self.joinKey(e) }
+    }
+
+    /// The hash of site, method, status and repository (what a join must agree on, but the path).
+    static func joinKey(_ e: Event) -> UInt64 {
         var h = KeyHash()
         h.add(e.site)
         h.add(e.method ?? "")

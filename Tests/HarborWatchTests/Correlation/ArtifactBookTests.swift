@@ -122,6 +122,37 @@ import Testing
     }
 }
 
+@Suite struct StringKeyMemoTests {
+    /// The memo gives what its `compute` gives for the same strings and number (the request
+    /// stitcher's key: site, method, repository, status), with strings shared or made anew, absent,
+    /// and a number that alone differs.
+    @Test func memoGivesTheComputedKey() {
+        var memo = StringKeyMemo()
+        let repos: [String?] = [nil, "library/nginx", "team/a-very-long-repository-name/with/parts"]
+        var computed = 0
+        for i in 0..<6_000 {
+            let site = i % 2 == 0 ? "hub-1" : "hub-2"
+            let method: String? = i % 11 == 0 ? nil : ["GET", "HEAD", "PUT"][i % 3]
+            let repo = i % 5 == 1 ? repos[i % 3].map { String(decoding: Array($0.utf8), as: UTF8.self) } : repos[i % 3]
+            let status = UInt64([200, 404, 201, 65_736][i % 4])
+            var e = Event(site: site, file: "-", line: i)
+            e.method = method
+            e.repository = repo
+            e.status = Int(status)
+            let want = RequestStitcher.joinKey(e)
+            let got = memo.key(site, method, repo, status) {
+                computed += 1
+                return want
+            }
+            #expect(got == want)
+            // the same strings and another number (no status of the run): not the entry of the first
+            let other = memo.key(site, method, repo, status + 1_000) { want ^ 1 }
+            #expect(other == want ^ 1)
+        }
+        #expect(computed < 6_000)
+    }
+}
+
 @Suite struct ArtifactIncidentKeyTests {
     /// Equal for the same three texts, whatever their storage; the fields' ends count (the old
     /// `site repository@reference` string could not tell `a b`,`c` from `a`,`b c`).
