@@ -78,8 +78,27 @@ extension UnsafeBufferPointer where Element == UInt8 {
     func matches(_ literal: StaticString, at: Int) -> Bool {
         let n = literal.utf8CodeUnitCount
         guard at >= 0, at + n <= count else { return false }
-        let p = literal.utf8Start
-        for k in 0..<n where self[at + k] != p[k] { return false }
+        // Words, not bytes (`http.request.` was 13 compares and branches): 8 bytes at a time and
+        // the last 8 overlapping, or the first and last 4. `n` is a constant where this is inlined.
+        let p = UnsafeRawPointer(literal.utf8Start)
+        let q = UnsafeRawPointer(baseAddress!) + at
+        if n >= 8 {
+            var k = 0
+            while k + 8 <= n {
+                if p.loadUnaligned(fromByteOffset: k, as: UInt64.self) != q.loadUnaligned(fromByteOffset: k, as: UInt64.self) {
+                    return false
+                }
+                k += 8
+            }
+            return k == n
+                || p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == q.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        }
+        if n >= 4 {
+            return p.loadUnaligned(as: UInt32.self) == q.loadUnaligned(as: UInt32.self)
+                && p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self) == q.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        }
+        let b = UnsafePointer<UInt8>(literal.utf8Start)
+        for k in 0..<n where self[at + k] != b[k] { return false }
         return true
     }
 

@@ -396,6 +396,32 @@ extension HarborProxyPathTests {
 }
 
 @Suite struct ByteScanTests {
+    /// `matches`' word compares give the byte loop's answer: literals of 1–22 bytes, at every
+    /// place of a buffer that holds them, with each byte changed in turn, and cut by the end.
+    @Test func matchesGivesTheByteLoopsAnswer() {
+        let literals: [StaticString] = [
+            "h", "go", "msg", "http", "vars.", "level=", "version", "http.req", "instance.", "err.detail",
+            "vars.digest", "environment=", "http.request.", "http.response.", "http.request.uri", "http.request.host",
+            "http.request.method", "http.response.status", "http.request.useragent",
+        ]
+        for literal in literals {
+            let text = Array(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+            for change in -1..<text.count {
+                var body = text
+                if change >= 0 { body[change] ^= [0x01, 0x20, 0x80][change % 3] }
+                for pad in 0..<3 {
+                    let buffer = Array(repeating: UInt8(ascii: "x"), count: pad) + body + Array(repeating: UInt8(ascii: " "), count: pad % 2)
+                    buffer.withUnsafeBufferPointer { b in
+                        for at in -1...(b.count + 1) {
+                            let loop = at >= 0 && at + text.count <= b.count && (0..<text.count).allSatisfy { b[at + $0] == text[$0] }
+                            #expect(b.matches(literal, at: at) == loop, "\(literal) in \(buffer) at \(at)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// `decimal`'s three-decimals path gives the digit loop's number, on 20,000 random values of
     /// digits, dots and other bytes (0–9 bytes long).
     @Test func decimalGivesTheLoopsNumber() {
