@@ -204,7 +204,7 @@ public enum RegistryLogrusParser {
             if b.matches("name", at: s) {
                 w.repository = interner.intern(b, v)
             } else if b.matches("reference", at: s) || b.matches("digest", at: s) {
-                w.reference = interner.intern(b, v, maxLength: 128)
+                w.reference = interner.reference(b, v)
             } else if b.matches("uuid", at: s) {
                 w.uploadId = b.string(v)
             }

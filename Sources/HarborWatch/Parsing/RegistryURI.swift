@@ -83,7 +83,7 @@ public enum RegistryURI {
         interner: inout StringInterner
     ) {
         if !keepRoute || w.repository == nil { w.repository = interner.intern(b, repo) }
-        if !ref.isEmpty, !keepRoute || w.reference == nil { w.reference = interner.intern(b, ref, maxLength: 128) }
+        if !ref.isEmpty, !keepRoute || w.reference == nil { w.reference = interner.reference(b, ref) }
     }
 
     private static func classifyOther(
