@@ -19,16 +19,26 @@ public enum RegistryLogrusParser {
         var i = close + 1
         var sawLevel = false, sawMsg = false
         var path: Range<Int>?, query: Range<Int>?
+        // The `=` of the key after a quoted value, which `quotedEnd` found already (-1: not known).
+        var nextEq = -1
         while i < r.upperBound {
             while i < r.upperBound, b[i] == ASCII.space { i += 1 }
             if i >= r.upperBound { break }
-            guard let eq = b.find(ASCII.equals, from: i, to: r.upperBound) else { return false }
+            let eq: Int
+            if nextEq > i {
+                eq = nextEq
+            } else {
+                guard let found = b.find(ASCII.equals, from: i, to: r.upperBound) else { return false }
+                eq = found
+            }
+            nextEq = -1
             let key = i..<eq
             var vStart = eq + 1, vEnd: Int
             if vStart < r.upperBound, b[vStart] == ASCII.quote {
                 vStart += 1
-                guard let q = quotedEnd(b, from: vStart, to: r.upperBound) else { return false }
+                guard let (q, after) = quotedEnd(b, from: vStart, to: r.upperBound) else { return false }
                 vEnd = q
+                nextEq = after
                 i = min(vEnd + 1, r.upperBound)
             } else {
                 vEnd = b.find(ASCII.space, from: vStart, to: r.upperBound) ?? r.upperBound
@@ -91,24 +101,30 @@ public enum RegistryLogrusParser {
         return interner.intern(b, v)
     }
 
-    /// The end of a quoted value starting at `from`: the first `"` followed by ` key=` or the line's end.
-    private static func quotedEnd(_ b: LineBytes, from: Int, to: Int) -> Int? {
+    /// The end of a quoted value starting at `from`: the first `"` followed by ` key=` or the
+    /// line's end; with the index of that key's `=` (-1 at the line's end).
+    @inline(__always)
+    private static func quotedEnd(_ b: LineBytes, from: Int, to: Int) -> (end: Int, eq: Int)? {
         var j = from
         while let q = b.find(ASCII.quote, from: j, to: to) {
             var k = q + 1
             while k < to, b[k] == ASCII.space { k += 1 }
-            if k >= to { return q }
-            if k > q + 1, knownKey(b, k, to) { return q }
+            if k >= to { return (q, -1) }
+            if k > q + 1 {
+                let eq = knownKey(b, k, to)
+                if eq >= 0 { return (q, eq) }
+            }
             j = q + 1
         }
         return nil
     }
 
-    /// True when a known logrus key and `=` start at `i`: a key of `[A-Za-z0-9._]`, at most 47
-    /// bytes, that starts with one of the known prefixes. The prefix is matched first (most `"`
-    /// inside a value are not followed by one), then the rest of the key is read up to `=`.
+    /// The index of the `=` when a known logrus key and `=` start at `i`, else -1: a key of
+    /// `[A-Za-z0-9._]`, at most 47 bytes, that starts with one of the known prefixes. The prefix
+    /// is matched first (most `"` inside a value are not followed by one), then the rest of the
+    /// key is read up to `=`, eight bytes at a time where the line has them.
     @inline(__always)
-    static func knownKey(_ b: LineBytes, _ i: Int, _ to: Int) -> Bool {
+    static func knownKey(_ b: LineBytes, _ i: Int, _ to: Int) -> Int {
         // A prefix ending in `=` is a whole key; one ending in `.` is followed by the rest.
         let n: Int
         switch b[i] {
@@ -126,16 +142,54 @@ public enum RegistryLogrusParser {
         case 0x6D: n = b.matches("msg=", at: i) ? 4 : 0
         default: n = 0
         }
-        guard n > 0, i + n <= to else { return false }
-        if b[i + n - 1] == ASCII.equals { return true }
+        guard n > 0, i + n <= to else { return -1 }
+        if b[i + n - 1] == ASCII.equals { return i + n - 1 }
         var k = i + n
-        while k < to, k < i + 48 {
+        let limit = min(to, i + 48)
+        let raw = UnsafeRawPointer(b.baseAddress!)
+        while k + 8 <= limit {
+            let w = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+            let eqs = zeroBytes(w ^ 0x3D3D_3D3D_3D3D_3D3D)  // `=`
+            let bad = ~keyBytes(w) & 0x8080_8080_8080_8080 & ~eqs
+            if eqs != 0 {
+                // the first `=`, with only key bytes before it
+                let first = eqs.trailingZeroBitCount
+                let before = first == 7 ? 0 : (UInt64(1) << UInt64(first - 7)) &- 1
+                return bad & before == 0 ? k + first / 8 : -1
+            }
+            if bad != 0 { return -1 }
+            k += 8
+        }
+        while k < limit {
             let c = b[k]
-            if c == ASCII.equals { return true }
-            guard isKeyByte(c) else { return false }
+            if c == ASCII.equals { return k }
+            guard isKeyByte(c) else { return -1 }
             k += 1
         }
-        return false
+        return -1
+    }
+
+    /// 0x80 in each byte of `w` that is zero, nothing elsewhere (exact: no borrow between bytes).
+    @inline(__always)
+    static func zeroBytes(_ w: UInt64) -> UInt64 {
+        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        return ~(((w & low) &+ low) | w | low)
+    }
+
+    /// 0x80 in each byte of `w` that is `[A-Za-z0-9._]` (`isKeyByte`), nothing elsewhere.
+    @inline(__always)
+    static func keyBytes(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let x = w & 0x7F7F_7F7F_7F7F_7F7F  // each byte below 0x80: the sums below carry into no other byte
+        // 0x80 where lo <= byte <= hi
+        func within(_ v: UInt64, _ lo: UInt64, _ hi: UInt64) -> UInt64 {
+            ((v &+ (0x80 - lo) &* ones) & ~(v &+ (0x7F - hi) &* ones)) & high
+        }
+        let letters = within(x | 0x2020_2020_2020_2020, 0x61, 0x7A)
+        let digits = within(x, 0x30, 0x39)
+        let marks = zeroBytes(x ^ 0x2E2E_2E2E_2E2E_2E2E) | zeroBytes(x ^ 0x5F5F_5F5F_5F5F_5F5F)  // `.`, `_`
+        return (letters | digits | marks) & ~w & high  // & ~w: not a byte of 0x80 and up
     }
 
     /// True for `[A-Za-z0-9._]`: a bit of one of two constant words.

@@ -186,3 +186,62 @@ import Testing
         #expect(e.reference == nil)
     }
 }
+
+@Suite struct LogrusKnownKeyTests {
+    /// The byte loop `knownKey` was: the `=` of a known key at `i` (a known prefix, then
+    /// `[A-Za-z0-9._]` up to `=`, under 48 bytes from `i` and before `to`), or -1.
+    static func byteLoop(_ b: [UInt8], _ i: Int, _ to: Int) -> Int {
+        let prefixes = ["http.", "vars.", "version=", "err.", "error=", "environment=", "go.", "auth.", "instance.", "service=",
+            "redis.", "trace.", "url=", "level=", "msg="].map { Array($0.utf8) }
+        guard let p = prefixes.first(where: { i + $0.count <= b.count && Array(b[i..<(i + $0.count)]) == $0 }),
+            i + p.count <= to
+        else { return -1 }
+        if p.last == UInt8(ascii: "=") { return i + p.count - 1 }
+        var k = i + p.count
+        while k < to, k < i + 48 {
+            if b[k] == UInt8(ascii: "=") { return k }
+            guard RegistryLogrusParser.isKeyByte(b[k]) else { return -1 }
+            k += 1
+        }
+        return -1
+    }
+
+    /// The word-at-a-time `knownKey` gives the byte loop's answer: 30,000 random keys after known
+    /// and unknown prefixes, of key bytes and the bytes around their ranges (`/`, `:`, `@`, `[`,
+    /// `` ` ``, `{`, 0x80 and up, `-`, space), with `=` anywhere or nowhere, every end.
+    @Test func givesTheByteLoopsAnswer() {
+        var rng = SplitMix(seed: 11)
+        let starts = ["http.", "vars.", "version=", "err.", "error=", "environment=", "go.", "auth.", "instance.", "service=",
+            "redis.", "trace.", "url=", "level=", "msg=", "https.", "var.", "x."]
+        let alphabet = Array("aAzZ09._/:@[`{-= ".utf8) + [0x80, 0xC3, 0xFF, 0x7F, 0x2E, 0x5F, 0x3D, 0x3C, 0x3E]
+        for _ in 0..<30_000 {
+            var line = Array(starts[Int(rng.next() % UInt64(starts.count))].utf8)
+            let length = Int(rng.next() % 60)
+            for _ in 0..<length {
+                // mostly key bytes, so that long keys and far `=` come up
+                if rng.next() % 4 == 0 {
+                    line.append(alphabet[Int(rng.next() % UInt64(alphabet.count))])
+                } else {
+                    line.append(Array("abcXYZ019._".utf8)[Int(rng.next() % 11)])
+                }
+            }
+            if rng.next() % 2 == 0 { line.insert(UInt8(ascii: "="), at: Int(rng.next() % UInt64(line.count + 1))) }
+            let to = Int(rng.next() % UInt64(line.count + 1))
+            let want = Self.byteLoop(line, 0, to)
+            let got = line.withUnsafeBufferPointer { RegistryLogrusParser.knownKey($0, 0, to) }
+            #expect(got == want, "\(String(decoding: line, as: UTF8.self)) to \(to)")
+        }
+    }
+
+    /// A quoted value that holds `" ` and text that looks like a key ends at the first `"` before
+    /// a known key and `=` (`bogus.key` is not one, and `uri="` is no `" `), and the key after it is
+    /// read whole.
+    @Test func quoteInsideAValue() {
+        let line = #"time="2024-09-18T10:00:01.734512093Z" level=info msg="say "hi" there" bogus.key=1 http.request.uri="/v2/a/b/manifests/1" http.request.method=GET vars.name="a/b" "#
+        let (r, e) = parseLine(line, hint: .registry)
+        #expect(r == .event(count: 1))
+        #expect(e.message == #"say "hi" there" bogus.key=1 http.request.uri="/v2/a/b/manifests/1"#)
+        #expect(e.method == "GET")
+        #expect(e.repository == "a/b")
+    }
+}
