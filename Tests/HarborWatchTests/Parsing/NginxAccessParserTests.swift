@@ -291,6 +291,19 @@ struct SplitMix {
         #expect(repeatsAlike == 60_000)
         #expect(interner.count <= 64)
     }
+
+    /// A reference reads as its bytes: a tag through the table, a digest without it (the table
+    /// does not grow with digests).
+    @Test func referencesAreTheirBytes() {
+        var interner = StringInterner()
+        let digest = "sha256:" + String(repeating: "0123456789abcdef", count: 4)
+        for text in ["1.25", "latest", "sha256:short", digest, "sha256:" + String(repeating: "é", count: 40), digest] {
+            let bytes = Array(("/" + text + " ").utf8)
+            let got = bytes.withUnsafeBufferPointer { interner.reference($0, 1..<($0.count - 1)) }
+            #expect(got == text)
+        }
+        #expect(interner.count == 3)  // the tags and `sha256:short`
+    }
 }
 
 @Suite struct HarborProxyPathTests {
