@@ -113,7 +113,7 @@ public struct LineParser {
                 }
                 return .event(count: count)
             }
-            return result
+            return Self.diagnosed(result, b, payload)
         }
         memo.clear()
         if wrapped && options.inputFormat == .auto {
@@ -122,8 +122,23 @@ public struct LineParser {
         let component = componentHint ?? .unknown
         e.component = component
         let result = parsePayload(b, r, component: component, into: &e)
-        if case .event = result, e.component == .unknown { e.component = inferredComponent(e) }
-        return result
+        if case .event = result {
+            if e.component == .unknown { e.component = inferredComponent(e) }
+            return result
+        }
+        return Self.diagnosed(result, b, r)
+    }
+
+    /// `result`, or for a line whose format did not match because its time is outside the years
+    /// a time can have (`Timestamps.years`), that reason.
+    private static func diagnosed(_ result: ParseResult, _ b: LineBytes, _ r: Range<Int>) -> ParseResult {
+        guard case .malformed(let why) = result else { return result }
+        switch why {
+        case .noFormat, .nginx, .harborText, .registry, .access, .forced:
+            return Timestamps.yearOutOfRange(b, r) != nil ? .malformed(.timeOutOfRange) : result
+        case .badSyslogPrefix, .orphanContinuation, .binary, .timeOutOfRange:
+            return result
+        }
     }
 
     /// The component of the syslog tag `b[r]`. A source repeats one tag, so the last one is kept

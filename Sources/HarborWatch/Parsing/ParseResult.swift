@@ -27,4 +27,5 @@ public enum MalformedReason: String, Sendable, CaseIterable, Codable {
     case orphanContinuation = "continuation without a record before it"
     case binary = "binary data"
     case forced = "line does not match the forced --input-format"
+    case timeOutOfRange = "time outside the years 1678-2261"
 }

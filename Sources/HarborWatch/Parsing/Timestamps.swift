@@ -198,6 +198,28 @@ public enum Timestamps {
         return (Int64(daysFromCivil(y, mo, d)) * 86_400 + Int64(secs)) * nsPerSecond
     }
 
+    /// The year of the time a line that did not parse starts with or holds where its format puts
+    /// it (`time="2024-…` of the registry, `2024-09-18T…` of core and jobservice, `2024/09/18 …`
+    /// of nginx's error log, `[18/Sep/2024:…` of an access line), when that year is outside
+    /// `years`: the line's reason to be malformed. Read only for lines that failed.
+    public static func yearOutOfRange(_ b: LineBytes, _ r: Range<Int>) -> Int? {
+        func year(at i: Int) -> Int? {
+            guard i >= r.lowerBound, i + 4 <= r.upperBound else { return nil }
+            let y = four(b, i)
+            return y >= 0 && !years.contains(y) ? y : nil
+        }
+        let i = r.lowerBound
+        if b.matches("time=\"", at: i), i + 11 <= r.upperBound, b[i + 10] == ASCII.dash { return year(at: i + 6) }
+        if i + 5 <= r.upperBound, b[i + 4] == ASCII.dash || b[i + 4] == ASCII.slash { return year(at: i) }
+        // an access line: the first `[` in its first 80 bytes, then `dd/Mon/yyyy:`
+        if let open = b.find(ASCII.lbracket, from: i, to: min(r.upperBound, i + 80)), open + 13 <= r.upperBound,
+            b[open + 3] == ASCII.slash, b[open + 7] == ASCII.slash, b[open + 12] == ASCII.colon
+        {
+            return year(at: open + 8)
+        }
+        return nil
+    }
+
     /// The most whole seconds since the epoch a time's nanoseconds hold with any fraction.
     static var maxEpochSeconds: Int { 9_223_372_035 }
 

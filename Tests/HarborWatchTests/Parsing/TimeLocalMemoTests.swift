@@ -73,16 +73,22 @@ import Testing
         #expect(read("9223372035.999") { Timestamps.msec($0, 0..<$0.count) } != nil)
         #expect(read("9223372037.0") { Timestamps.msec($0, 0..<$0.count) } == nil)
         #expect(read("99999999999999999999.5") { Timestamps.msec($0, 0..<$0.count) } == nil)
-        // From the CLI's parsers: the line is counted malformed.
-        let (r, _) = parseLine(#"10.0.0.2 - - [12/Jul/9999:00:00:00 +0000] "GET /v2/ HTTP/1.1" 401 4 "-" "x""#, hint: .nginx)
-        #expect(isMalformed(r), "\(r)")
-        let (g, _) = parseLine(#"time="9999-09-18T00:00:00.078515768Z" level=info msg="x" http.request.method=GET"#, hint: .registry)
-        #expect(isMalformed(g), "\(g)")
-    }
-
-    private func isMalformed(_ r: ParseResult) -> Bool {
-        if case .malformed = r { return true }
-        return false
+        // From the parsers: the line is malformed, and says why.
+        let lines: [(String, Component?)] = [
+            (#"10.0.0.2 - - [12/Jul/9999:00:00:00 +0000] "GET /v2/ HTTP/1.1" 401 4 "-" "x""#, .nginx),
+            (#"10.0.0.2 - - [12/Jul/1066:00:00:00 +0000] "GET /v2/ HTTP/1.1" 401 4 "-" "x""#, nil),
+            (#"time="9999-09-18T00:00:00.078515768Z" level=info msg="x" http.request.method=GET"#, .registry),
+            (#"Sep 18 00:00:00 172.18.0.1 registry[1043]: time="2300-09-18T00:00:00Z" level=info msg="x""#, nil),
+            ("2263-09-18T10:00:01Z [INFO] [/replication/adapter.go:12]: x", .core),
+            ("3024/09/18 10:00:01 [error] 31#31: *1 open() failed", .nginx),
+        ]
+        for (line, hint) in lines {
+            let (r, _) = parseLine(line, hint: hint)
+            #expect(r == .malformed(.timeOutOfRange), "\(line)")
+        }
+        // In range, the reasons of before: a garbled line whose time is fine is not blamed on it.
+        let (g, _) = parseLine(#"10.0.0.2 - - [12/Jul/2024:00:00:00 +0000] "GET"#, hint: .nginx)
+        #expect(g == .malformed(.nginx))
     }
 
     private func format2(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
