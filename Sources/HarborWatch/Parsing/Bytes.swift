@@ -38,16 +38,12 @@ extension UnsafeBufferPointer where Element == UInt8 {
     @inline(__always)
     func findLast(_ byte: UInt8, from: Int, to: Int) -> Int? {
         // Eight bytes at a time from the end (a digest reference puts 71 bytes after a path's
-        // last `/`): a byte equal to `byte` is a zero byte of `w ^ pattern`, found exactly (no
-        // borrow between bytes) by `~(((v & 0x7F…) + 0x7F…) | v | 0x7F…)`.
+        // last `/`).
         guard from < to, let base = baseAddress else { return nil }
         let raw = UnsafeRawPointer(base)
-        let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
-        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
         var i = to
         while i - 8 >= from {
-            let v = raw.loadUnaligned(fromByteOffset: i - 8, as: UInt64.self) ^ pattern
-            let zero = ~(((v & low) &+ low) | v | low)
+            let zero = ByteWord.equal(raw.loadUnaligned(fromByteOffset: i - 8, as: UInt64.self), byte)
             if zero != 0 { return i - 8 + (63 - zero.leadingZeroBitCount) / 8 }
             i -= 8
         }
@@ -225,4 +221,20 @@ extension StringProtocol {
         let lo = utf8.index(utf8.startIndex, offsetBy: found)
         return lo..<utf8.index(lo, offsetBy: n)
     }
+}
+
+/// Tests of eight bytes at once, in one 64-bit word (little-endian: the first byte is the low one).
+/// Each gives 0x80 in every byte that passes and nothing elsewhere, exactly: no borrow or carry
+/// reaches another byte.
+enum ByteWord {
+    /// The bytes of `w` that are zero: `~(((w & 0x7F…) + 0x7F…) | w | 0x7F…)`.
+    @inline(__always)
+    static func zero(_ w: UInt64) -> UInt64 {
+        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        return ~(((w & low) &+ low) | w | low)
+    }
+
+    /// The bytes of `w` equal to `byte`.
+    @inline(__always)
+    static func equal(_ w: UInt64, _ byte: UInt8) -> UInt64 { zero(w ^ (UInt64(byte) &* 0x0101_0101_0101_0101)) }
 }

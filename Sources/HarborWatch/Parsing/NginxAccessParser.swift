@@ -407,12 +407,8 @@ public final class NginxAccessParser: @unchecked Sendable {
     static func findShort(_ b: LineBytes, _ byte: UInt8, from: Int, to: Int) -> Int? {
         var i = from
         let raw = UnsafeRawPointer(b.baseAddress.unsafelyUnwrapped)
-        let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
-        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
         while i + 8 <= to, i - from < 16 {
-            // A byte equal to `byte` is a zero byte of `v`, found exactly (no borrow) as in `findLast`.
-            let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ pattern
-            let zero = ~(((v & low) &+ low) | v | low)
+            let zero = ByteWord.equal(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self), byte)
             if zero != 0 { return i + zero.trailingZeroBitCount / 8 }
             i += 8
         }

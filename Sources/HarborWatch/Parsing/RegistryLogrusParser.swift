@@ -149,7 +149,7 @@ public enum RegistryLogrusParser {
         let raw = UnsafeRawPointer(b.baseAddress!)
         while k + 8 <= limit {
             let w = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
-            let eqs = zeroBytes(w ^ 0x3D3D_3D3D_3D3D_3D3D)  // `=`
+            let eqs = ByteWord.equal(w, ASCII.equals)
             let bad = ~keyBytes(w) & 0x8080_8080_8080_8080 & ~eqs
             if eqs != 0 {
                 // the first `=`, with only key bytes before it
@@ -169,13 +169,6 @@ public enum RegistryLogrusParser {
         return -1
     }
 
-    /// 0x80 in each byte of `w` that is zero, nothing elsewhere (exact: no borrow between bytes).
-    @inline(__always)
-    static func zeroBytes(_ w: UInt64) -> UInt64 {
-        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        return ~(((w & low) &+ low) | w | low)
-    }
-
     /// 0x80 in each byte of `w` that is `[A-Za-z0-9._]` (`isKeyByte`), nothing elsewhere.
     @inline(__always)
     static func keyBytes(_ w: UInt64) -> UInt64 {
@@ -188,7 +181,7 @@ public enum RegistryLogrusParser {
         }
         let letters = within(x | 0x2020_2020_2020_2020, 0x61, 0x7A)
         let digits = within(x, 0x30, 0x39)
-        let marks = zeroBytes(x ^ 0x2E2E_2E2E_2E2E_2E2E) | zeroBytes(x ^ 0x5F5F_5F5F_5F5F_5F5F)  // `.`, `_`
+        let marks = ByteWord.equal(x, ASCII.dot) | ByteWord.equal(x, 0x5F)  // `.`, `_`
         return (letters | digits | marks) & ~w & high  // & ~w: not a byte of 0x80 and up
     }
 

@@ -115,14 +115,12 @@ public struct StringInterner {
     }
 
     /// The string of a manifest or blob reference: a tag through the table, a digest
-    /// (`sha256:…`, 71 bytes) made without it. A digest comes back on a few lines of one request
-    /// at most, and in the table the digests filled it up and made it start afresh, pushing out
-    /// the values that do repeat (clients, agents, repositories).
+    /// (`sha256:…`, 71 bytes; `sha512:…`, 135) made without it, as any value over `maxLength`. A
+    /// digest comes back on a few lines of one request at most, and in the table the digests
+    /// filled it up and made it start afresh, pushing out the values that do repeat (clients,
+    /// agents, repositories).
     @inline(__always)
-    public mutating func reference(_ bytes: LineBytes, _ r: Range<Int>) -> String {
-        if r.count > 64, bytes.matches("sha256:", at: r.lowerBound) { return bytes.string(r) }
-        return intern(bytes, r, maxLength: 128)
-    }
+    public mutating func reference(_ bytes: LineBytes, _ r: Range<Int>) -> String { intern(bytes, r, maxLength: 64) }
 
     /// How many strings the table holds.
     public var count: Int { entries.count }

@@ -130,6 +130,14 @@ public enum Timestamps {
 
     /// nginx/Apache `$time_local`: `18/Sep/2024:10:00:01 +0000` (26 bytes) at `i`.
     public static func timeLocal(_ b: LineBytes, at i: Int) -> Int64? {
+        guard let (dayStart, secs) = timeLocalParts(b, at: i) else { return nil }
+        return (dayStart + Int64(secs)) * nsPerSecond
+    }
+
+    /// `timeLocal` in two parts: the start of its day in seconds since the epoch (the zone's
+    /// offset applied), and the seconds of the day.
+    @inline(__always)
+    static func timeLocalParts(_ b: LineBytes, at i: Int) -> (dayStart: Int64, secs: Int)? {
         guard i + 26 <= b.count, b[i + 2] == ASCII.slash, b[i + 6] == ASCII.slash, b[i + 11] == ASCII.colon,
             b[i + 20] == ASCII.space
         else { return nil }
@@ -141,8 +149,7 @@ public enum Timestamps {
             return nil
         }
         let offset = (oh * 3600 + om * 60) * (sign == ASCII.dash ? -1 : 1)
-        let s = Int64(daysFromCivil(y, mo, d)) * 86_400 + Int64(secs) - Int64(offset)
-        return s * nsPerSecond
+        return (Int64(daysFromCivil(y, mo, d)) * 86_400 - Int64(offset), secs)
     }
 
     /// `timeLocal`, remembering the date and zone of the last line: the lines of a log share
@@ -177,14 +184,13 @@ public enum Timestamps {
                 guard secs >= 0 else { return nil }
                 return (dayStart + Int64(secs)) * nsPerSecond
             }
-            guard let t = timeLocal(b, at: i) else { return nil }
-            let secs = hms(b, i + 12)
+            guard let (start, secs) = timeLocalParts(b, at: i) else { return nil }
             date0 = d0
             date1 = d1
             zone = z
-            dayStart = t / nsPerSecond - Int64(secs)
+            dayStart = start
             valid = true
-            return t
+            return (start + Int64(secs)) * nsPerSecond
         }
     }
 
