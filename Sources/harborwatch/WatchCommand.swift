@@ -37,7 +37,7 @@ struct WatchCommand: ParsableCommand {
     @Option(help: "Seconds a line cut mid-way by its writer waits for its newline before it is read as it is.")
     var partialLineTimeoutSecs: Double = 30
 
-    @Option(help: "Seconds of recent input re-read silently after a restart to rebuild the correlation state.")
+    @Option(help: "Seconds of recent input re-read silently after a restart to rebuild the correlation state (this much before the oldest alert still open, up to the detectors' retention, when one is).")
     var replaySecs: Double = 900
 
     @Option(help: ArgumentHelp("Rules file (default: rules/default.yaml of the package, else the built-in copy).", valueName: "FILE"))

@@ -129,4 +129,170 @@ import Testing
         #expect(groups.count >= 5, "\(groups)")
         #expect(groups == planned)
     }
+
+    /// Two sites' proxy logs, 09:58 to 10:50: a background of pulls on both, and `app/web:1.0`
+    /// pushed on hub-1 at 10:00:00 that reaches hub-2 only at 10:40:00 (`replication_lag` fires
+    /// from 10:02 and resolves at 10:40). The lines up to `split` go in `first`, the rest in `rest`.
+    func lateReplicationLogs(split: String) -> [String: (first: String, rest: String)] {
+        let docker = #"docker/24.0.7 go/go1.20.10 git-commit/311b9ff kernel/5.15.0-91-generic os/linux arch/amd64 UpstreamClient(Docker-Client/24.0.7 \x5C(linux\x5C))"#
+        func line(_ hms: String, _ request: String, _ status: Int, _ agent: String) -> String {
+            #"Sep 18 \#(hms) 172.18.0.1 proxy[1043]: 10.0.0.1 - "\#(request) HTTP/1.1" \#(status) 0 "-" "\#(agent)" 0.004 0.004 ."#
+        }
+        var lines: [String: [(String, String)]] = ["hub-1": [], "hub-2": []]
+        lines["hub-1"]!.append(("09:58:00", line("09:58:00", "PUT /v2/app/base/manifests/1", 201, docker)))
+        lines["hub-2"]!.append(("09:58:30", line("09:58:30", "PUT /v2/app/base/manifests/1", 201, "harbor-registry-client")))
+        lines["hub-1"]!.append(("10:00:00", line("10:00:00", "PUT /v2/app/web/manifests/1.0", 201, docker)))
+        lines["hub-2"]!.append(("10:40:00", line("10:40:00", "PUT /v2/app/web/manifests/1.0", 201, "harbor-registry-client")))
+        for s in stride(from: 59 * 60, to: 110 * 60, by: 10) {
+            let hms = String(format: "%02d:%02d:%02d", 9 + s / 3600, (s / 60) % 60, s % 60)
+            for site in ["hub-1", "hub-2"] { lines[site]!.append((hms, line(hms, "GET /v2/app/base/manifests/1", 200, "containerd/v1.7.13"))) }
+        }
+        var out: [String: (first: String, rest: String)] = [:]
+        for (site, list) in lines {
+            let sorted = list.sorted { $0.0 < $1.0 }
+            out[site] = (
+                sorted.filter { $0.0 < split }.map { $0.1 + "\n" }.joined(),
+                sorted.filter { $0.0 >= split }.map { $0.1 + "\n" }.joined()
+            )
+        }
+        return out
+    }
+
+    /// An alert that fired long before a restart (more than `--replay-secs` before it) and still
+    /// fires: the run after the restart sends its resolution, and the notifications are those of
+    /// one run over the whole input. The replay used to go back 900 s only: that run lost the
+    /// alert (no resolution sent) and started its notification group afresh.
+    @Test func aRestartKeepsAnOldFiringAlertAndItsGroup() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let port = try freePort()
+        let log = dir.appendingPathComponent("received.ndjson").path
+        let server = try receiver(port: port, fail: 0, log: log)
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        let logs = lateReplicationLogs(split: "10:30:00")
+        func write(_ root: URL, _ text: (String) -> String) throws {
+            for site in ["hub-1", "hub-2"] {
+                let d = root.appendingPathComponent(site)
+                try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+                try Data(text(site).utf8).write(to: d.appendingPathComponent("proxy.log"))
+            }
+        }
+        var received: [[String]] = []
+        for (name, runs) in [("whole", 1), ("split", 2)] {
+            let root = dir.appendingPathComponent(name)
+            try write(root) { runs == 1 ? logs[$0]!.first + logs[$0]!.rest : logs[$0]!.first }
+            let rules = dir.appendingPathComponent("rules-\(name).yaml")
+            try Data("""
+                receivers:
+                  - name: am
+                    webhook: {url: "http://127.0.0.1:\(port)/\(name)", format: alertmanager}
+                route: {receiver: am, group_by: [alertname, site], group_wait_secs: 0}
+                outbox: {dir: "\(dir.path)/outbox-\(name)"}
+                """.utf8).write(to: rules)
+            var alerts: [String] = []
+            for run in 1...runs {
+                if run == 2 { try write(root) { logs[$0]!.first + logs[$0]!.rest } }
+                let file = dir.appendingPathComponent("alerts-\(name)-\(run).ndjson").path
+                let r = try Harness.run([
+                    "analyze", "--rules", rules.path, "--state", dir.appendingPathComponent("state-\(name)").path, "--alerts", file,
+                    "--delivery-timeout", "20", root.path,
+                ])
+                #expect(r.status == 0, "\(r.stderr)")
+                #expect(r.stderr.contains("0 pending"), "\(r.stderr)")
+                for l in ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").split(separator: "\n") {
+                    let o = try JSONSerialization.jsonObject(with: Data(l.utf8)) as! [String: Any]
+                    let labels = o["labels"] as! [String: String]
+                    alerts.append("\(run) \(labels["alertname"]!) \(labels["repository"] ?? "") \(o["status"]!)")
+                }
+            }
+            if runs == 1 {
+                // One look at the end of a small input: the alert has fired and resolved by then.
+                #expect(alerts == ["1 replication_lag app/web resolved"])
+            } else {
+                #expect(alerts == ["1 replication_lag app/web firing", "2 replication_lag app/web resolved"])
+            }
+            var bodies: [String] = []
+            for l in try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n") {
+                let o = try JSONSerialization.jsonObject(with: Data(l.utf8)) as! [String: Any]
+                guard (o["path"] as? String) == "/\(name)" else { continue }
+                let body = try JSONSerialization.jsonObject(with: Data((o["body"] as! String).utf8)) as! [String: Any]
+                let list = (body["alerts"] as! [[String: Any]]).map { "\(($0["labels"] as! [String: String])["repository"] ?? "") \($0["status"]!) \($0["endsAt"] ?? "")" }
+                let key = (o["headers"] as! [String: String])["Idempotency-Key"] ?? ""
+                bodies.append("\(key) \(body["status"]!) \(list.sorted())")
+            }
+            received.append(bodies)
+        }
+        #expect(received[0].count >= 2, "\(received[0])")
+        #expect(received[1] == received[0])
+    }
+
+    /// A restart halfway through 80,000 lines of two sites (33 MB): the second run replays the
+    /// first half, a MiB at a time from the file furthest behind, merged in time (it once read it
+    /// whole, then sorted). What was alerted and notified, alert by alert, is what one run gives.
+    @Test func aRestartHalfwayThroughTwoSitesGivesWhatOneRunGives() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let logs = try IncrementalEndToEndTests().generate(into: dir)
+        let port = try freePort()
+        let log = dir.appendingPathComponent("received.ndjson").path
+        let server = try receiver(port: port, fail: 0, log: log)
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        // Every file cut at the same event time: the lines before the first event at 00:03:00.
+        let files = ["hub-1/proxy.log", "hub-1/registry.log", "hub-2/proxy.log", "hub-2/registry.log"]
+        var cut: [String: Int] = [:]
+        let parsed = try Harness.run(["parse", logs])
+        for l in parsed.text.split(separator: "\n") {
+            let o = try JSONSerialization.jsonObject(with: Data(l.utf8)) as! [String: Any]
+            let file = (o["file"] as! String).replacingOccurrences(of: logs + "/", with: "")
+            if cut[file] == nil, ((o["time"] as? String) ?? "").dropFirst(11) >= "00:03:00" { cut[file] = (o["line"] as! Int) - 1 }
+        }
+        try #require(cut.count == 4, "\(cut)")
+        var whole: [String: [Substring]] = [:]
+        for f in files { whole[f] = try String(contentsOfFile: logs + "/" + f, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) }
+        func write(_ root: URL, first: Bool) throws {
+            for f in files {
+                let url = root.appendingPathComponent(f)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                let lines = first ? Array(whole[f]![..<cut[f]!]) + [""] : whole[f]!
+                try Data(lines.joined(separator: "\n").utf8).write(to: url)
+            }
+        }
+        var statuses: [[String: String]] = []
+        for (name, runs) in [("whole", 1), ("split", 2)] {
+            let root = dir.appendingPathComponent(name)
+            try write(root, first: runs == 2)
+            let rules = dir.appendingPathComponent("rules-\(name).yaml")
+            try Data("""
+                receivers:
+                  - name: am
+                    webhook: {url: "http://127.0.0.1:\(port)/\(name)", format: alertmanager}
+                route: {receiver: am, group_by: [alertname, site], group_wait_secs: 0, group_interval_secs: 30}
+                outbox: {dir: "\(dir.path)/outbox-\(name)"}
+                """.utf8).write(to: rules)
+            for run in 1...runs {
+                if run == 2 { try write(root, first: false) }
+                let r = try Harness.run([
+                    "analyze", "--rules", rules.path, "--state", dir.appendingPathComponent("state-\(name)").path,
+                    "--alerts", dir.appendingPathComponent("alerts-\(name).ndjson").path, "--delivery-timeout", "20", root.path,
+                ])
+                #expect(r.status == 0, "\(r.stderr)")
+                #expect(r.stderr.contains("0 pending"), "\(r.stderr)")
+            }
+            // The last status each alert was notified with.
+            var last: [String: String] = [:]
+            for l in try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n") {
+                let o = try JSONSerialization.jsonObject(with: Data(l.utf8)) as! [String: Any]
+                guard (o["path"] as? String) == "/\(name)" else { continue }
+                let body = try JSONSerialization.jsonObject(with: Data((o["body"] as! String).utf8)) as! [String: Any]
+                for a in body["alerts"] as! [[String: Any]] { last[a["fingerprint"] as! String] = a["status"] as? String }
+            }
+            statuses.append(last)
+        }
+        let alertsWhole = try IncrementalEndToEndTests().finalStatus(dir.appendingPathComponent("alerts-whole.ndjson").path)
+        let alertsSplit = try IncrementalEndToEndTests().finalStatus(dir.appendingPathComponent("alerts-split.ndjson").path)
+        #expect(alertsWhole.count > 50)
+        #expect(alertsSplit == alertsWhole)
+        #expect(statuses[0].count > 50)
+        #expect(statuses[1] == statuses[0], "differ: \(statuses[0].filter { statuses[1][$0.key] != $0.value }.count), only split: \(statuses[1].filter { statuses[0][$0.key] == nil }.count)")
+    }
 }

@@ -80,7 +80,7 @@ public struct Router: Sendable {
     }
 
     /// What one group has sent, kept from one look to the next by `advance`.
-    public struct GroupProgress: Sendable, Equatable {
+    public struct GroupProgress: Sendable, Equatable, Codable {
         /// The last tick processed, and whether the group had a firing alert then.
         var lastTick: Int64?
         var firingAtLastTick = false
@@ -89,11 +89,19 @@ public struct Router: Sendable {
         var resolvedSent = Set<String>()
     }
 
-    /// Every group's progress (a stream keeps one, and starts afresh when the rules change).
-    public struct Progress: Sendable, Equatable {
+    /// Every group's progress (a stream keeps one, and starts afresh when the rules change). A
+    /// checkpoint keeps it, so groups go on after a restart from where they were.
+    public struct Progress: Sendable, Equatable, Codable {
         var groups: [String: GroupProgress] = [:]
         /// An empty progress: the next `advance` schedules from each group's first change.
         public init() {}
+
+        /// The alerts some group last notified as firing (their resolution is still to be sent).
+        public var firingSent: Set<String> {
+            var out = Set<String>()
+            for g in groups.values { for (k, v) in g.lastSent where v == .firing { out.insert(k) } }
+            return out
+        }
     }
 
     /// The notifications of `alerts` due from where `progress` left off up to event time `end`.

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import HarborWatch
 
@@ -239,6 +240,45 @@ import Testing
             #expect(sent.map(\.notification) == whole.map(\.notification), "looks \(step) s apart")
         }
         #expect(whole.count > 20)
+    }
+
+    /// A restart in the middle of a stream: the groups' progress goes through a checkpoint's JSON
+    /// and the run goes on as if it had never stopped. A progress started afresh (what a restart
+    /// did before the checkpoint kept it) sends a group's alerts again at other times.
+    @Test func progressThroughACheckpointGoesOnWhereItWas() throws {
+        let route = siteRoute()
+        func hms(_ secs: Int) -> String { String(format: "%02d:%02d:%02d", secs / 3600, secs / 60 % 60, secs % 60) }
+        var alerts: [Alert] = []
+        for k in 0..<30 {
+            let start = 2 * 3600 + k * 331
+            alerts.append(alert("a\(k % 4)", site: k % 2 == 0 ? "hub-1" : "hub-2", from: hms(start),
+                                to: k % 3 == 0 ? nil : hms(start + 900 + (k % 5) * 377), extra: ["n": "\(k)"]))
+        }
+        let r = Router(route: route)
+        let restartAt = t("2024-09-18T03:30:00Z"), last = t("2024-09-18T05:30:00Z")
+        func run(restart: (Router.Progress) throws -> Router.Progress) rethrows -> [Router.Scheduled] {
+            var progress = Router.Progress()
+            var sent: [Router.Scheduled] = []
+            var look = t("2024-09-18T02:00:00Z")
+            while look <= last {
+                if look == restartAt { progress = try restart(progress) }
+                sent += r.advance(view(alerts, at: look), to: look, progress: &progress)
+                look += 60 * Timestamps.nsPerSecond
+            }
+            return sent
+        }
+        let whole = run { $0 }
+        let resumed = try run { p in
+            var c = Checkpoint()
+            c.routing = p
+            let data = try JSONEncoder().encode(c)
+            return try JSONDecoder().decode(Checkpoint.self, from: data).routing ?? Router.Progress()
+        }
+        #expect(whole.count > 20)
+        #expect(resumed.map(\.at) == whole.map(\.at))
+        #expect(resumed.map(\.notification) == whole.map(\.notification))
+        let afresh = run { _ in Router.Progress() }
+        #expect(afresh.map(\.notification.idempotencyKey) != whole.map(\.notification.idempotencyKey))
     }
 
     /// An alert found late (its start before the group's last tick) goes out at the group's next

@@ -1,7 +1,8 @@
 import Foundation
 
 /// What `watch --state DIR` (and `analyze --state DIR`) keeps to resume: per file where reading
-/// stopped, the alerts already emitted, and the length of the events file written so far.
+/// stopped and where a restart re-reads from, the alerts already emitted, how far each
+/// notification group has got, and the length of the events file written so far.
 ///
 /// Written atomically (write, fsync, rename) after the alerts of the lines it covers were handed on.
 public struct Checkpoint: Codable, Sendable, Equatable {
@@ -35,6 +36,8 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     public var eventsLength: Int64 = 0
     /// The newest event time seen.
     public var watermark: Int64 = 0
+    /// How far each notification group has got (nil in checkpoints of older versions).
+    public var routing: Router.Progress? = nil
 
     /// An empty checkpoint.
     public init() {}

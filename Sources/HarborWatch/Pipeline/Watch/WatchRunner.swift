@@ -136,6 +136,7 @@ public final class WatchRunner {
                 emitted: checkpoint.emitted.compactMapValues { Alert.Status(rawValue: $0) }, pinned: checkpoint.pinned ?? [:])
             notified = checkpoint.notified
             notifiedSet = Set(notified)
+            routing = checkpoint.routing ?? Router.Progress()
         }
         try openEvents()
         resolveFollowed()
@@ -177,15 +178,7 @@ public final class WatchRunner {
             // A source still has bytes to read now: catching up on a backlog.
             var behind = followed.contains(where: \.hasMore)
             // Merge in event time: events newer than what a source still behind may hold wait.
-            if !batch.isEmpty {
-                batch.sort { $0.time < $1.time }
-                if let w = followed.filter(\.hasMore).map(\.lastTime).min(), let cut = batch.firstIndex(where: { $0.time > w }) {
-                    // Move the tail out (no copies: each copy of an event costs retains).
-                    held.reserveCapacity(batch.count - cut)
-                    while batch.count > cut { held.append(batch.removeLast()) }
-                    held.reverse()
-                }
-            }
+            if !batch.isEmpty { Self.sort(&batch, holdingAfter: followed.filter(\.hasMore).map(\.lastTime).min(), in: &held) }
             if !batch.isEmpty {
                 // Catching up on a backlog, look at the findings every 64 MiB (they depend on event
                 // time only; a look costs as much as there are findings); live, after every read.
@@ -242,6 +235,7 @@ public final class WatchRunner {
                 fingerprint: saved?.fingerprint ?? 0, fingerprintLength: saved?.fingerprintLength ?? 0, offset: saved?.offset ?? 0,
                 lines: saved?.lines ?? 0,
                 fromEnd: saved == nil && !options.fromStart && !adding && !options.once)
+            f.history = ReplayHistory(keepNanos: nanos(replayReachSecs + options.replaySecs))
             f.processor.parser.wrapped = probe?.wrapped ?? false
             f.processor.parser.learnsClock = false
             if !options.once { f.partialLine.timeoutSecs = options.partialLineTimeoutSecs }
@@ -274,37 +268,100 @@ public final class WatchRunner {
         replay()
     }
 
+    /// Sorts `batch` by event time and moves the events newer than `newest` (the newest time of
+    /// the source furthest behind that still has data; nil: none has) to the end of `held`
+    /// (moved, not copied: each copy of an event costs retains).
+    static func sort(_ batch: inout [Event], holdingAfter newest: Int64?, in held: inout [Event]) {
+        batch.sort { $0.time < $1.time }
+        guard let w = newest, let cut = batch.firstIndex(where: { $0.time > w }) else { return }
+        let start = held.count
+        held.reserveCapacity(start + batch.count - cut)
+        while batch.count > cut { held.append(batch.removeLast()) }
+        held[start...].reverse()
+    }
+
+    /// One file's part to re-read after a restart.
+    private final class ReplayReader {
+        let source: FollowedSource
+        let fd: Int32
+        var offset: Int64
+        let end: Int64
+        var processor: LineProcessor
+        var framer: LineFramer
+        /// The newest event time read so far.
+        var newest = Int64.min
+        var finished = false
+        /// Where each read ended, for the file's history.
+        var points: [ReplayHistory.Point]
+
+        init(source: FollowedSource, fd: Int32, offset: Int64, end: Int64, processor: LineProcessor) {
+            self.source = source
+            self.fd = fd
+            self.offset = offset
+            self.end = end
+            self.processor = processor
+            framer = LineFramer(maxLineLength: processor.maxLineLength)
+            points = [ReplayHistory.Point(time: .min, offset: offset, lines: processor.lineNo)]
+        }
+    }
+
     /// Re-reads the recent past of every followed file, silently, to rebuild the correlation state.
+    ///
+    /// The files are read a MiB at a time, always the one furthest behind in event time, and their
+    /// events merged in time order as they come (the part to re-read may be hours of input: read
+    /// whole before sorting, 48 minutes of the benchmark's lines took 800 MB).
     private func replay() {
-        var batch: [Event] = []
+        var readers: [ReplayReader] = []
         for f in followed {
             guard let saved = checkpoint.files[f.path], saved.replayOffset < saved.offset else { continue }
             let fd = open(f.path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { continue }
-            defer { close(fd) }
             var head = [UInt8](repeating: 0, count: saved.fingerprintLength > 0 ? saved.fingerprintLength : Int(min(1024, saved.offset)))
             let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
             guard n == head.count, FileFollower.hash(head) == saved.fingerprint else {
+                close(fd)
                 log("\(f.path) changed while harborwatch was stopped: its recent state is not replayed")
                 continue
             }
             var proc = f.processor
             proc.lineNo = saved.replayLines
-            var framer = LineFramer(maxLineLength: proc.maxLineLength)
-            var off = saved.replayOffset
-            var buf = [UInt8](repeating: 0, count: 1 << 20)
-            while off < saved.offset {
-                let want = Int(min(Int64(buf.count), saved.offset - off))
-                let got = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(off)) }
-                if got <= 0 { break }
-                buf.withUnsafeBufferPointer { b in framer.feed(UnsafeBufferPointer(rebasing: b[0..<got])) { line, flags in proc.handle(line, flags, into: &batch) } }
-                off += Int64(got)
-            }
-            proc.flush(into: &batch)
+            readers.append(ReplayReader(source: f, fd: fd, offset: saved.replayOffset, end: saved.offset, processor: proc))
         }
-        batch.sort { $0.time < $1.time }
-        let replayed = !batch.isEmpty
-        feed(&batch)
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        var held: [Event] = []
+        var replayed = false
+        while let r = readers.filter({ !$0.finished }).min(by: { $0.newest < $1.newest }) {
+            var batch: [Event] = []
+            swap(&batch, &held)
+            let before = batch.count
+            let want = Int(min(Int64(buf.count), r.end - r.offset))
+            let got = want > 0 ? buf.withUnsafeMutableBytes { pread(r.fd, $0.baseAddress, want, off_t(r.offset)) } : 0
+            if got <= 0 {
+                r.processor.flush(into: &batch)
+                r.finished = true
+            } else {
+                buf.withUnsafeBufferPointer { b in
+                    r.framer.feed(UnsafeBufferPointer(rebasing: b[0..<got])) { line, flags in r.processor.handle(line, flags, into: &batch) }
+                }
+                r.offset += Int64(got)
+            }
+            for e in batch[before...] where e.time > r.newest { r.newest = e.time }
+            if batch.count > before, !r.finished {
+                r.points.append(.init(time: r.newest, offset: r.offset - Int64(r.framer.pendingBytes), lines: r.processor.lineNo))
+            }
+            // Merge in event time: what is newer than a file still to be read may hold waits.
+            Self.sort(&batch, holdingAfter: readers.filter { !$0.finished }.map(\.newest).min(), in: &held)
+            replayed = replayed || !batch.isEmpty
+            feed(&batch)
+        }
+        replayed = replayed || !held.isEmpty
+        feed(&held)
+        for r in readers {
+            close(r.fd)
+            // The replayed part goes into the file's history too, so that the next checkpoint can
+            // still reach back into it (a restart right after this one must replay as much).
+            r.source.history.prepend(r.points)
+        }
         if replayed {
             // Transitions of the replayed past were emitted before the restart; the tracker knows them.
             evaluate()
@@ -331,7 +388,7 @@ public final class WatchRunner {
     /// After a reload: re-read each file's recent past into the new engine.
     private func rebuildFromHistory() {
         for f in followed {
-            let p = f.replayPoint(now: engine.ctx.now == .min ? 0 : engine.ctx.now, secs: options.replaySecs)
+            let p = f.replayPoint(before: replayHorizon(now: engine.ctx.now == .min ? 0 : engine.ctx.now))
             checkpoint.files[f.path] = Checkpoint.FileState(
                 fingerprint: f.follower.fingerprint, fingerprintLength: f.follower.fingerprintLength, offset: f.committed,
                 lines: f.processor.lineNo, replayOffset: p.offset, replayLines: p.lines)
@@ -375,6 +432,7 @@ public final class WatchRunner {
         // receivers; with them it also held every rendered alert of the run at each look, and the
         // memory of `analyze --state` over 10 M lines grew to 274 MiB instead of levelling off.)
         let alerts = tracker.pin(engine.snapshot().map { builder.alert($0, rendering: false) })
+        defer { oldestOpen = Self.oldestOpen(alerts, routing) }
         for a in tracker.transitions(alerts) { sink.alert(builder.rendered(a)) }
         guard !rules.receivers.isEmpty else { return }
         let now = engine.ctx.now
@@ -387,6 +445,39 @@ public final class WatchRunner {
             notified.removeFirst(notified.count - 10_000)
             notifiedSet = Set(notified)
         }
+    }
+
+    /// The start of the oldest alert still open at the last look (the checkpoint's replay reaches back to it).
+    private var oldestOpen: Int64?
+
+    /// The start of the oldest alert of `alerts` firing, or resolved but notified as firing.
+    static func oldestOpen(_ alerts: [Alert], _ routing: Router.Progress) -> Int64? {
+        var notifiedFiring: Set<String>?
+        var oldest: Int64?
+        for a in alerts where a.startsAt < oldest ?? .max {
+            if a.status == .resolved {
+                if notifiedFiring == nil { notifiedFiring = routing.firingSent }
+                guard notifiedFiring!.contains(a.fingerprint) else { continue }
+            }
+            oldest = a.startsAt
+        }
+        return oldest
+    }
+
+    /// How far back a replay may reach: `--replay-secs`, or the detectors' retention if longer.
+    var replayReachSecs: Double { max(options.replaySecs, options.analyze.detectors.retentionSecs) }
+
+    /// Where a restart starts re-reading: `--replay-secs` before `now`, or earlier, at the start
+    /// of the oldest alert still open (firing, or resolved but not yet notified as such), so
+    /// the replay rebuilds the findings and notification groups an uninterrupted run would still
+    /// hold; never more than the detectors' retention before `now` (they forget what is older).
+    func replayHorizon(now: Int64) -> Int64 {
+        var horizon = now - nanos(options.replaySecs)
+        if let open = oldestOpen {
+            let floor = now - nanos(replayReachSecs)
+            horizon = min(horizon, max(floor, open - nanos(options.replaySecs)))
+        }
+        return horizon
     }
 
     private var lastStatus = Date.distantPast
@@ -425,8 +516,9 @@ public final class WatchRunner {
         if eventsFD >= 0 { fsync(eventsFD) }
         var c = Checkpoint()
         let now = engine.ctx.now == .min ? 0 : engine.ctx.now
+        let horizon = replayHorizon(now: now)
         for f in followed {
-            let p = f.replayPoint(now: now, secs: options.replaySecs)
+            let p = f.replayPoint(before: horizon)
             c.files[f.path] = Checkpoint.FileState(
                 fingerprint: f.follower.fingerprint, fingerprintLength: f.follower.fingerprintLength, offset: f.committed,
                 lines: f.processor.lineNo, replayOffset: p.offset, replayLines: p.lines)
@@ -436,6 +528,7 @@ public final class WatchRunner {
         c.notified = notified
         c.eventsLength = eventsLength
         c.watermark = now
+        c.routing = routing
         try c.save(dir: dir)
         checkpoint = c
     }

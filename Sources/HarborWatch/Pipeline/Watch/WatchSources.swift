@@ -12,8 +12,8 @@ final class FollowedSource {
     let source: ResolvedSource
     var framer: LineFramer
     var processor: LineProcessor
-    /// (event time, offset, lines) at chunk ends, to find where to replay from.
-    var history: [(time: Int64, offset: Int64, lines: Int)] = []
+    /// Where each read ended, in event time, to find where to replay from.
+    var history = ReplayHistory()
     var lastTime: Int64 = 0
     /// Offset of the end of the last whole line handed on.
     var committed: Int64 = 0
@@ -80,8 +80,12 @@ final class FollowedSource {
             return
         }
         var grew = false
+        // Where this poll's lines start: the history's first point, so a replay can start there.
+        let pendingBefore = Int64(framer.pendingBytes), linesBefore = processor.lineNo
+        var fed: Int64 = 0, rotated = false
         follower.poll(maxBytes: budget, { bytes in
             grew = true
+            fed += Int64(bytes.count)
             self.framer.feed(bytes) { line, flags in self.processor.handle(line, flags, into: &out) }
         }, rotated: {
             self.framer.finish { line, flags in self.processor.handle(line, flags, into: &out) }
@@ -89,6 +93,7 @@ final class FollowedSource {
             self.framer = LineFramer(maxLineLength: self.processor.maxLineLength)
             self.processor.lineNo = 0
             self.history.removeAll()
+            rotated = true
         })
         if partialLine.expired(pending: framer.pendingBytes, grew: grew) {
             framer.finish { line, flags in self.processor.handle(line, flags, into: &out) }
@@ -97,16 +102,14 @@ final class FollowedSource {
         committed = follower.readOffset - Int64(framer.pendingBytes)
         if out.count > start, let t = out.last?.time, t > lastTime { lastTime = t }
         if out.count > start {
-            history.append((lastTime, committed, processor.lineNo))
-            if history.count > 4096 { history.removeFirst(history.count - 4096) }
+            if history.isEmpty, !rotated { history.record(.init(time: .min, offset: follower.readOffset - fed - pendingBefore, lines: linesBefore)) }
+            history.record(.init(time: lastTime, offset: committed, lines: processor.lineNo))
         }
     }
 
-    /// The newest history point at least `secs` older than `now` (where a replay would start).
-    func replayPoint(now: Int64, secs: Double) -> (offset: Int64, lines: Int) {
-        let horizon = now - Int64(secs * 1e9)
-        if let p = history.last(where: { $0.time <= horizon }) { return (p.offset, p.lines) }
-        return history.first.map { _ in (history[0].offset, history[0].lines) } ?? (committed, processor.lineNo)
+    /// Where a replay reaching back to event time `horizon` would start.
+    func replayPoint(before horizon: Int64) -> (offset: Int64, lines: Int) {
+        history.point(before: horizon).map { ($0.offset, $0.lines) } ?? (committed, processor.lineNo)
     }
 }
 
