@@ -131,9 +131,9 @@ import Testing
     }
 
     /// Two sites' proxy logs, 09:58 to 10:50: a background of pulls on both, and `app/web:1.0`
-    /// pushed on hub-1 at 10:00:00 that reaches hub-2 only at 10:40:00 (`replication_lag` fires
-    /// from 10:02 and resolves at 10:40). The lines up to `split` go in `first`, the rest in `rest`.
-    func lateReplicationLogs(split: String) -> [String: (first: String, rest: String)] {
+    /// pushed on hub-1 at 10:00:00 that reaches hub-2 at 10:40:00 (`replication_lag` fires from
+    /// 10:02 and resolves then), or never. The lines up to `split` go in `first`, the rest in `rest`.
+    func lateReplicationLogs(split: String, arrives: Bool = true) -> [String: (first: String, rest: String)] {
         let docker = #"docker/24.0.7 go/go1.20.10 git-commit/311b9ff kernel/5.15.0-91-generic os/linux arch/amd64 UpstreamClient(Docker-Client/24.0.7 \x5C(linux\x5C))"#
         func line(_ hms: String, _ request: String, _ status: Int, _ agent: String) -> String {
             #"Sep 18 \#(hms) 172.18.0.1 proxy[1043]: 10.0.0.1 - "\#(request) HTTP/1.1" \#(status) 0 "-" "\#(agent)" 0.004 0.004 ."#
@@ -142,14 +142,18 @@ import Testing
         lines["hub-1"]!.append(("09:58:00", line("09:58:00", "PUT /v2/app/base/manifests/1", 201, docker)))
         lines["hub-2"]!.append(("09:58:30", line("09:58:30", "PUT /v2/app/base/manifests/1", 201, "harbor-registry-client")))
         lines["hub-1"]!.append(("10:00:00", line("10:00:00", "PUT /v2/app/web/manifests/1.0", 201, docker)))
-        lines["hub-2"]!.append(("10:40:00", line("10:40:00", "PUT /v2/app/web/manifests/1.0", 201, "harbor-registry-client")))
-        for s in stride(from: 59 * 60, to: 110 * 60, by: 10) {
+        if arrives { lines["hub-2"]!.append(("10:40:00", line("10:40:00", "PUT /v2/app/web/manifests/1.0", 201, "harbor-registry-client"))) }
+        // Four pulls a second on each site: the first half of a file is a few of `analyze --state`'s
+        // reads of 256 KiB, so a restart can replay part of it.
+        for s in 59 * 60 ..< 110 * 60 {
             let hms = String(format: "%02d:%02d:%02d", 9 + s / 3600, (s / 60) % 60, s % 60)
-            for site in ["hub-1", "hub-2"] { lines[site]!.append((hms, line(hms, "GET /v2/app/base/manifests/1", 200, "containerd/v1.7.13"))) }
+            for site in ["hub-1", "hub-2"] {
+                for _ in 0..<4 { lines[site]!.append((hms, line(hms, "GET /v2/app/base/manifests/1", 200, "containerd/v1.7.13"))) }
+            }
         }
         var out: [String: (first: String, rest: String)] = [:]
         for (site, list) in lines {
-            let sorted = list.sorted { $0.0 < $1.0 }
+            let sorted = list.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element)
             out[site] = (
                 sorted.filter { $0.0 < split }.map { $0.1 + "\n" }.joined(),
                 sorted.filter { $0.0 >= split }.map { $0.1 + "\n" }.joined()
@@ -158,18 +162,19 @@ import Testing
         return out
     }
 
-    /// An alert that fired long before a restart (more than `--replay-secs` before it) and still
-    /// fires: the run after the restart sends its resolution, and the notifications are those of
-    /// one run over the whole input. The replay used to go back 900 s only: that run lost the
-    /// alert (no resolution sent) and started its notification group afresh.
-    @Test func aRestartKeepsAnOldFiringAlertAndItsGroup() throws {
+    /// `logs` read by `analyze --state` in one run ("whole") and in two, split where `logs` is
+    /// ("split"), each with a receiver of its own: per run, the alerts written (run, alertname,
+    /// repository, status), and the notifications received (key, status, alerts). A carried
+    /// alert keeps the description it had at the checkpoint.
+    /// `rotate` between the two runs: "rename" moves each log to `proxy.log.1`, "gzip" to
+    /// `proxy.log.1.gz` (compressed), and the rest of the lines go in a new `proxy.log`.
+    func wholeAndSplit(_ logs: [String: (first: String, rest: String)], settings: String = "", rotate: String? = nil) throws -> (alerts: [[String]], received: [[String]]) {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let port = try freePort()
         let log = dir.appendingPathComponent("received.ndjson").path
         let server = try receiver(port: port, fail: 0, log: log)
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        let logs = lateReplicationLogs(split: "10:30:00")
         func write(_ root: URL, _ text: (String) -> String) throws {
             for site in ["hub-1", "hub-2"] {
                 let d = root.appendingPathComponent(site)
@@ -177,21 +182,39 @@ import Testing
                 try Data(text(site).utf8).write(to: d.appendingPathComponent("proxy.log"))
             }
         }
+        var alertsPerRun: [[String]] = []
         var received: [[String]] = []
         for (name, runs) in [("whole", 1), ("split", 2)] {
             let root = dir.appendingPathComponent(name)
             try write(root) { runs == 1 ? logs[$0]!.first + logs[$0]!.rest : logs[$0]!.first }
             let rules = dir.appendingPathComponent("rules-\(name).yaml")
             try Data("""
+                \(settings)
                 receivers:
                   - name: am
                     webhook: {url: "http://127.0.0.1:\(port)/\(name)", format: alertmanager}
-                route: {receiver: am, group_by: [alertname, site], group_wait_secs: 0}
+                route: {receiver: am, group_by: [alertname, site], group_wait_secs: 0, repeat_interval_secs: 600}
                 outbox: {dir: "\(dir.path)/outbox-\(name)"}
                 """.utf8).write(to: rules)
             var alerts: [String] = []
             for run in 1...runs {
-                if run == 2 { try write(root) { logs[$0]!.first + logs[$0]!.rest } }
+                if run == 2, let rotate {
+                    for site in ["hub-1", "hub-2"] {
+                        let live = root.appendingPathComponent(site).appendingPathComponent("proxy.log").path
+                        try FileManager.default.moveItem(atPath: live, toPath: live + ".1")
+                        if rotate == "gzip" {
+                            let gz = Process()
+                            gz.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                            gz.arguments = ["gzip", live + ".1"]
+                            try gz.run()
+                            gz.waitUntilExit()
+                            try #require(gz.terminationStatus == 0)
+                        }
+                    }
+                    try write(root) { logs[$0]!.rest }
+                } else if run == 2 {
+                    try write(root) { logs[$0]!.first + logs[$0]!.rest }
+                }
                 let file = dir.appendingPathComponent("alerts-\(name)-\(run).ndjson").path
                 let r = try Harness.run([
                     "analyze", "--rules", rules.path, "--state", dir.appendingPathComponent("state-\(name)").path, "--alerts", file,
@@ -205,24 +228,62 @@ import Testing
                     alerts.append("\(run) \(labels["alertname"]!) \(labels["repository"] ?? "") \(o["status"]!)")
                 }
             }
-            if runs == 1 {
-                // One look at the end of a small input: the alert has fired and resolved by then.
-                #expect(alerts == ["1 replication_lag app/web resolved"])
-            } else {
-                #expect(alerts == ["1 replication_lag app/web firing", "2 replication_lag app/web resolved"])
-            }
+            alertsPerRun.append(alerts)
             var bodies: [String] = []
             for l in try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n") {
                 let o = try JSONSerialization.jsonObject(with: Data(l.utf8)) as! [String: Any]
                 guard (o["path"] as? String) == "/\(name)" else { continue }
                 let body = try JSONSerialization.jsonObject(with: Data((o["body"] as! String).utf8)) as! [String: Any]
-                let list = (body["alerts"] as! [[String: Any]]).map { "\(($0["labels"] as! [String: String])["repository"] ?? "") \($0["status"]!) \($0["endsAt"] ?? "")" }
+                let list = (body["alerts"] as! [[String: Any]]).map { a in
+                    let labels = a["labels"] as! [String: String], annotations = a["annotations"] as! [String: String]
+                    // The description up to its time ("… has not arrived on hub-2 after 12 min"),
+                    // which is that of the look that rendered it.
+                    let description = (annotations["description"] ?? "").components(separatedBy: " after ")[0]
+                    return "\(labels["repository"] ?? "") \(a["status"]!) \(a["endsAt"] ?? "") \(description)"
+                }
                 let key = (o["headers"] as! [String: String])["Idempotency-Key"] ?? ""
                 bodies.append("\(key) \(body["status"]!) \(list.sorted())")
             }
             received.append(bodies)
         }
-        #expect(received[0].count >= 2, "\(received[0])")
+        return (alertsPerRun, received)
+    }
+
+    /// An alert that fired long before a restart (more than `--replay-secs` before it) and still
+    /// fires: the run after the restart sends its resolution, and the notifications are those of
+    /// one run over the whole input. The replay used to go back 900 s only: that run lost the
+    /// alert (no resolution sent) and started its notification group afresh.
+    @Test func aRestartKeepsAnOldFiringAlertAndItsGroup() throws {
+        let (alerts, received) = try wholeAndSplit(lateReplicationLogs(split: "10:30:00"))
+        // One look at the end of a small input: the alert has fired and resolved by then.
+        #expect(alerts[0] == ["1 replication_lag app/web resolved"])
+        #expect(alerts[1] == ["1 replication_lag app/web firing", "2 replication_lag app/web resolved"])
+        #expect(received[0].count >= 3, "\(received[0])")
+        #expect(received[1] == received[0])
+    }
+
+    /// The same with the logs rotated while harborwatch was stopped (renamed, or compressed): the
+    /// replay re-reads the recent past from the rotated copy. It used to replay nothing then.
+    @Test(arguments: ["rename", "gzip"])
+    func aRestartAfterARotationReplaysTheRotatedCopy(rotate: String) throws {
+        let (alerts, received) = try wholeAndSplit(lateReplicationLogs(split: "10:30:00"), rotate: rotate)
+        #expect(alerts[1] == ["1 replication_lag app/web firing", "2 replication_lag app/web resolved"])
+        #expect(received[0].count >= 3, "\(received[0])")
+        #expect(received[1] == received[0])
+    }
+
+    /// An alert open for longer than the detectors' retention (here 10 minutes; a replication that
+    /// never arrives) is more than a replay can rebuild: the checkpoint carries it over, and its
+    /// group goes on repeating it after the restart as one run does. It used to drop out of the
+    /// group, unresolved.
+    @Test func aRestartCarriesAnAlertOlderThanTheRetention() throws {
+        let (alerts, received) = try wholeAndSplit(
+            lateReplicationLogs(split: "10:30:00", arrives: false), settings: "detectors: {retention_secs: 600, replication_lag: {annotations: {description: \"{{summary}}\"}}}")
+        #expect(alerts[0] == ["1 replication_lag app/web firing"])
+        #expect(alerts[1] == ["1 replication_lag app/web firing"])
+        // Firing at 10:02, repeated every 10 minutes to the end (10:49:59), with its description.
+        #expect(received[0].count == 5, "\(received[0])")
+        #expect(received[0].allSatisfy { $0.contains("has not arrived on hub-2") })
         #expect(received[1] == received[0])
     }
 

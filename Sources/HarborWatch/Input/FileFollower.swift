@@ -171,7 +171,19 @@ public final class FileFollower {
     }
 
     /// The rotated copies of the file, newest first: `NAME.0`, then `NAME.1`, `NAME.1.gz`, … `NAME.20.gz`.
-    private func rotatedMembers() -> [String] {
+    private func rotatedMembers() -> [String] { Self.rotatedMembers(of: path) }
+
+    /// The rotated copy of `path` that starts with the `length` bytes hashed to `fingerprint`
+    /// (the file as it was when a checkpoint was written), newest first; nil when none does.
+    static func rotatedCopy(of path: String, fingerprint: UInt64, length: Int) -> String? {
+        guard fingerprint != 0, length > 0 else { return nil }
+        return rotatedMembers(of: path).first { file in
+            let h = head(of: file, length: length)
+            return h.count == length && hash(h) == fingerprint
+        }
+    }
+
+    private static func rotatedMembers(of path: String) -> [String] {
         var members: [String] = []
         if access(path + ".0", R_OK) == 0 { members.append(path + ".0") }
         for i in 1...20 {
@@ -181,7 +193,9 @@ public final class FileFollower {
     }
 
     /// The first bytes (up to 1 KiB) of the rotated copy `file`, decompressed.
-    private func head(of file: String, length: Int = 1024) -> [UInt8] {
+    private func head(of file: String, length: Int = 1024) -> [UInt8] { Self.head(of: file, length: length) }
+
+    private static func head(of file: String, length: Int = 1024) -> [UInt8] {
         guard let reader = try? ChunkReader(path: file, decompressInBackground: false) else { return [] }
         var head: [UInt8] = []
         while head.count < length, let chunk = reader.next() { head.append(contentsOf: chunk.prefix(length - head.count)) }

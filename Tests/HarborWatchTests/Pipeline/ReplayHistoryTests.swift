@@ -49,13 +49,40 @@ import Testing
         var h = ReplayHistory()
         h.record(.init(time: 50, offset: 500, lines: 5))
         h.record(.init(time: 60, offset: 600, lines: 6))
-        h.prepend([.init(time: .min, offset: 100, lines: 1), .init(time: 30, offset: 300, lines: 3), .init(time: 55, offset: 550, lines: 5)])
+        h.prepend([.init(time: .min, offset: 100, lines: 1), .init(time: 30, offset: 300, lines: 3), .init(time: 55, offset: 550, lines: 5)], firstEvent: 20)
         #expect(h.points.map(\.offset) == [100, 300, 500, 600])
         #expect(h.point(before: 40)?.offset == 300)
         #expect(h.point(before: 10)?.offset == 100)
         var empty = ReplayHistory()
         #expect(empty.point(before: 0) == nil)
-        empty.prepend([.init(time: .min, offset: 7, lines: 0)])
+        empty.prepend([.init(time: .min, offset: 7, lines: 0)], firstEvent: nil)
         #expect(empty.point(before: 0)?.offset == 7)
+    }
+
+    /// How far back a replay reaches: from a start point, the first line read after it; from a
+    /// later point, its time; after a rotation (the history forgotten), only what came since.
+    @Test func reachIsTheFirstLineAReplayReReads() {
+        var h = ReplayHistory()
+        h.recordStart(.init(time: .min, offset: 0, lines: 0), firstEvent: 1_000)
+        h.record(.init(time: 2_000, offset: 100, lines: 10))
+        h.record(.init(time: 3_000, offset: 200, lines: 20))
+        #expect(h.reach(before: 500) == 1_000)
+        #expect(h.reach(before: 2_500) == 2_000)
+        h.removeAll()
+        #expect(h.reach(before: 500) == nil)
+        h.record(.init(time: 4_000, offset: 50, lines: 5))  // the first read after a rotation
+        #expect(h.reach(before: 500) == 4_000)
+        // A replay's points in front: it reaches back to its first line.
+        var r = ReplayHistory()
+        r.record(.init(time: 9_000, offset: 900, lines: 90))
+        r.prepend([.init(time: .min, offset: 300, lines: 30), .init(time: 7_000, offset: 700, lines: 70)], firstEvent: 6_500)
+        #expect(r.reach(before: 100) == 6_500)
+        #expect(r.reach(before: 8_000) == 7_000)
+        // A window that drops the start forgets where it was.
+        var w = ReplayHistory(keepNanos: 1_000)
+        w.recordStart(.init(time: .min, offset: 0, lines: 0), firstEvent: 10)
+        for t in stride(from: Int64(100), through: 5_000, by: 100) { w.record(.init(time: t, offset: t, lines: Int(t))) }
+        #expect(w.points.first!.time > .min)
+        #expect(w.reach(before: 0) == w.points.first!.time)
     }
 }

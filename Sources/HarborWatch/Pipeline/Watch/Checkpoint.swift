@@ -2,7 +2,8 @@ import Foundation
 
 /// What `watch --state DIR` (and `analyze --state DIR`) keeps to resume: per file where reading
 /// stopped and where a restart re-reads from, the alerts already emitted, how far each
-/// notification group has got, and the length of the events file written so far.
+/// notification group has got, the open alerts too old to be rebuilt by re-reading, and the
+/// length of the events file written so far.
 ///
 /// Written atomically (write, fsync, rename) after the alerts of the lines it covers were handed on.
 public struct Checkpoint: Codable, Sendable, Equatable {
@@ -38,6 +39,38 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     public var watermark: Int64 = 0
     /// How far each notification group has got (nil in checkpoints of older versions).
     public var routing: Router.Progress? = nil
+    /// Alerts still open that began before anything a replay re-reads (nil: none).
+    public var carried: [CarriedAlert]? = nil
+
+    /// An alert still open at a checkpoint that began too long before it for a replay to rebuild
+    /// it (the detectors' retention): kept as it was, so that its group goes on listing it.
+    public struct CarriedAlert: Codable, Sendable, Equatable {
+        public var fingerprint: String
+        public var status: Alert.Status
+        public var labels: [String: String]
+        public var annotations: [String: String]
+        public var startsAt: Int64
+        public var endsAt: Int64?
+        public var generatorURL: String?
+
+        /// `a` as kept (its annotations as rendered; its finding is not kept).
+        public init(_ a: Alert) {
+            fingerprint = a.fingerprint
+            status = a.status
+            labels = a.labels
+            annotations = a.annotations
+            startsAt = a.startsAt
+            endsAt = a.endsAt
+            generatorURL = a.generatorURL
+        }
+
+        /// The alert again.
+        public var alert: Alert {
+            Alert(
+                fingerprint: fingerprint, status: status, labels: labels, annotations: annotations, startsAt: startsAt, endsAt: endsAt,
+                generatorURL: generatorURL)
+        }
+    }
 
     /// An empty checkpoint.
     public init() {}

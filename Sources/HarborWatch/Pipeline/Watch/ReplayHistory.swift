@@ -28,6 +28,24 @@ struct ReplayHistory {
 
     var isEmpty: Bool { points.isEmpty }
 
+    /// When the first point is a start (time `.min`: before any line read), the event time of the
+    /// first line after it, if known: how far back a replay from there reaches.
+    private(set) var startEventTime: Int64?
+
+    /// Adds a start point (before any line read) and the time of the first line after it.
+    mutating func recordStart(_ p: Point, firstEvent: Int64?) {
+        if points.isEmpty { startEventTime = firstEvent }
+        record(p)
+    }
+
+    /// The earliest event time a replay that reaches back to `horizon` re-reads (`.min`: not known,
+    /// from the start of the file).
+    func reach(before horizon: Int64) -> Int64? {
+        guard let p = point(before: horizon) else { return nil }
+        if p.time == .min { return startEventTime ?? .min }
+        return p.time
+    }
+
     /// Points closer in time than this to the one before them are replaced, not added (0 until
     /// the history first fills).
     private(set) var minGap: Int64 = 0
@@ -45,7 +63,10 @@ struct ReplayHistory {
             // The newest point at or before the boundary stays: a replay from the boundary starts there.
             var drop = 0
             while drop + 1 < points.count, points[drop + 1].time <= boundary { drop += 1 }
-            if drop > 0 { points.removeFirst(drop) }
+            if drop > 0 {
+                points.removeFirst(drop)
+                startEventTime = nil
+            }
         }
         guard points.count > capacity else { return }
         // Full: every other point goes, and points come at most half as often from now on.
@@ -59,15 +80,24 @@ struct ReplayHistory {
     }
 
     /// Forgets every point (the file was rotated: its offsets are another file's).
-    mutating func removeAll() { points.removeAll() }
+    mutating func removeAll() {
+        points.removeAll()
+        startEventTime = nil
+    }
 
     /// Puts the points of a replay (re-read before these) in front, those before the first point
     /// held, so that the next checkpoint can still reach back into what was replayed.
-    mutating func prepend(_ replayed: [Point]) {
+    mutating func prepend(_ replayed: [Point], firstEvent: Int64?) {
         let firstHeld = points.first?.offset ?? .max
         let held = points
+        let heldStart = startEventTime
         points = []
-        for p in replayed where p.offset < firstHeld { record(p) }
+        startEventTime = nil
+        for p in replayed where p.offset < firstHeld {
+            if points.isEmpty { startEventTime = firstEvent }
+            record(p)
+        }
+        if points.isEmpty { startEventTime = heldStart }
         for p in held { record(p) }
     }
 

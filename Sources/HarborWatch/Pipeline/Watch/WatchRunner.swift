@@ -137,6 +137,7 @@ public final class WatchRunner {
             notified = checkpoint.notified
             notifiedSet = Set(notified)
             routing = checkpoint.routing ?? Router.Progress()
+            carried = checkpoint.carried?.map(\.alert) ?? []
         }
         try openEvents()
         resolveFollowed()
@@ -283,26 +284,62 @@ public final class WatchRunner {
     /// One file's part to re-read after a restart.
     private final class ReplayReader {
         let source: FollowedSource
-        let fd: Int32
+        /// The file itself (read at offsets), or the rotated copy it became while harborwatch was
+        /// stopped (read from its start: it may be compressed).
+        enum Input {
+            case file(Int32)
+            case copy(ChunkReader, position: Int64)
+        }
+        var input: Input
         var offset: Int64
         let end: Int64
         var processor: LineProcessor
         var framer: LineFramer
-        /// The newest event time read so far.
+        /// The newest and the oldest event time read so far.
         var newest = Int64.min
+        var oldest: Int64?
         var finished = false
         /// Where each read ended, for the file's history.
         var points: [ReplayHistory.Point]
 
-        init(source: FollowedSource, fd: Int32, offset: Int64, end: Int64, processor: LineProcessor) {
+        init(source: FollowedSource, input: Input, offset: Int64, end: Int64, processor: LineProcessor) {
             self.source = source
-            self.fd = fd
+            self.input = input
             self.offset = offset
             self.end = end
             self.processor = processor
             framer = LineFramer(maxLineLength: processor.maxLineLength)
             points = [ReplayHistory.Point(time: .min, offset: offset, lines: processor.lineNo)]
         }
+
+        /// Hands the next bytes from `offset` up to `end` (at most `buffer`'s size) to `body`;
+        /// false at the end.
+        func read(_ buffer: inout [UInt8], _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
+            guard offset < end else { return false }
+            switch input {
+            case .file(let fd):
+                let want = Int(min(Int64(buffer.count), end - offset))
+                let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(offset)) }
+                guard got > 0 else { return false }
+                buffer.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<got])) }
+                offset += Int64(got)
+                return true
+            case .copy(let reader, var position):
+                while let chunk = reader.next() {
+                    let chunkEnd = position + Int64(chunk.count)
+                    defer { position = chunkEnd }
+                    guard chunkEnd > offset else { continue }
+                    let from = Int(offset - position), to = Int(min(chunkEnd, end) - position)
+                    body(UnsafeBufferPointer(rebasing: chunk[from..<to]))
+                    offset += Int64(to - from)
+                    input = .copy(reader, position: chunkEnd)
+                    return true
+                }
+                return false
+            }
+        }
+
+        func close() { if case .file(let fd) = input { Glibc.close(fd) } }
     }
 
     /// Re-reads the recent past of every followed file, silently, to rebuild the correlation state.
@@ -314,18 +351,28 @@ public final class WatchRunner {
         var readers: [ReplayReader] = []
         for f in followed {
             guard let saved = checkpoint.files[f.path], saved.replayOffset < saved.offset else { continue }
+            let length = saved.fingerprintLength > 0 ? saved.fingerprintLength : Int(min(1024, saved.offset))
+            var input: ReplayReader.Input?
             let fd = open(f.path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { continue }
-            var head = [UInt8](repeating: 0, count: saved.fingerprintLength > 0 ? saved.fingerprintLength : Int(min(1024, saved.offset)))
-            let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-            guard n == head.count, FileFollower.hash(head) == saved.fingerprint else {
-                close(fd)
-                log("\(f.path) changed while harborwatch was stopped: its recent state is not replayed")
-                continue
+            if fd >= 0 {
+                var head = [UInt8](repeating: 0, count: length)
+                let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+                if n == head.count, FileFollower.hash(head) == saved.fingerprint { input = .file(fd) } else { close(fd) }
+            }
+            if input == nil {
+                // Rotated while harborwatch was stopped: the part to replay is in the copy.
+                if let copy = FileFollower.rotatedCopy(of: f.path, fingerprint: saved.fingerprint, length: length),
+                    let reader = try? ChunkReader(path: copy, decompressInBackground: false)
+                {
+                    input = .copy(reader, position: 0)
+                } else {
+                    log("\(f.path) changed while harborwatch was stopped, and no rotated copy holds its recent past: it is not replayed")
+                    continue
+                }
             }
             var proc = f.processor
             proc.lineNo = saved.replayLines
-            readers.append(ReplayReader(source: f, fd: fd, offset: saved.replayOffset, end: saved.offset, processor: proc))
+            readers.append(ReplayReader(source: f, input: input!, offset: saved.replayOffset, end: saved.offset, processor: proc))
         }
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         var held: [Event] = []
@@ -334,18 +381,15 @@ public final class WatchRunner {
             var batch: [Event] = []
             swap(&batch, &held)
             let before = batch.count
-            let want = Int(min(Int64(buf.count), r.end - r.offset))
-            let got = want > 0 ? buf.withUnsafeMutableBytes { pread(r.fd, $0.baseAddress, want, off_t(r.offset)) } : 0
-            if got <= 0 {
+            let more = r.read(&buf) { bytes in r.framer.feed(bytes) { line, flags in r.processor.handle(line, flags, into: &batch) } }
+            if !more {
                 r.processor.flush(into: &batch)
                 r.finished = true
-            } else {
-                buf.withUnsafeBufferPointer { b in
-                    r.framer.feed(UnsafeBufferPointer(rebasing: b[0..<got])) { line, flags in r.processor.handle(line, flags, into: &batch) }
-                }
-                r.offset += Int64(got)
             }
-            for e in batch[before...] where e.time > r.newest { r.newest = e.time }
+            for e in batch[before...] {
+                if e.time > r.newest { r.newest = e.time }
+                if e.time < r.oldest ?? .max { r.oldest = e.time }
+            }
             if batch.count > before, !r.finished {
                 r.points.append(.init(time: r.newest, offset: r.offset - Int64(r.framer.pendingBytes), lines: r.processor.lineNo))
             }
@@ -357,10 +401,11 @@ public final class WatchRunner {
         replayed = replayed || !held.isEmpty
         feed(&held)
         for r in readers {
-            close(r.fd)
+            r.close()
             // The replayed part goes into the file's history too, so that the next checkpoint can
-            // still reach back into it (a restart right after this one must replay as much).
-            r.source.history.prepend(r.points)
+            // still reach back into it (a restart right after this one must replay as much); not
+            // a rotated copy's: the history is the file's now at the path.
+            if case .file = r.input { r.source.history.prepend(r.points, firstEvent: r.oldest) }
         }
         if replayed {
             // Transitions of the replayed past were emitted before the restart; the tracker knows them.
@@ -388,7 +433,7 @@ public final class WatchRunner {
     /// After a reload: re-read each file's recent past into the new engine.
     private func rebuildFromHistory() {
         for f in followed {
-            let p = f.replayPoint(before: replayHorizon(now: engine.ctx.now == .min ? 0 : engine.ctx.now))
+            let p = f.replayPoint(before: replayHorizon(now: engine.ctx.now == .min ? 0 : engine.ctx.now, oldestOpen: openAtLook.oldest))
             checkpoint.files[f.path] = Checkpoint.FileState(
                 fingerprint: f.follower.fingerprint, fingerprintLength: f.follower.fingerprintLength, offset: f.committed,
                 lines: f.processor.lineNo, replayOffset: p.offset, replayLines: p.lines)
@@ -431,8 +476,17 @@ public final class WatchRunner {
         // (Rendering every finding's templates at every look was 7 % of a catch-up without
         // receivers; with them it also held every rendered alert of the run at each look, and the
         // memory of `analyze --state` over 10 M lines grew to 274 MiB instead of levelling off.)
-        let alerts = tracker.pin(engine.snapshot().map { builder.alert($0, rendering: false) })
-        defer { oldestOpen = Self.oldestOpen(alerts, routing) }
+        var alerts = tracker.pin(engine.snapshot().map { builder.alert($0, rendering: false) })
+        if !carried.isEmpty {
+            // Alerts carried over a restart, unless a detector has found them again.
+            let found = Set(alerts.map(\.fingerprint))
+            carried.removeAll { found.contains($0.fingerprint) }
+            alerts += carried
+        }
+        defer {
+            let now = engine.ctx.now == .min ? 0 : engine.ctx.now
+            openAtLook = openAlerts(alerts, now: now)
+        }
         for a in tracker.transitions(alerts) { sink.alert(builder.rendered(a)) }
         guard !rules.receivers.isEmpty else { return }
         let now = engine.ctx.now
@@ -447,21 +501,37 @@ public final class WatchRunner {
         }
     }
 
-    /// The start of the oldest alert still open at the last look (the checkpoint's replay reaches back to it).
-    private var oldestOpen: Int64?
+    /// Alerts still open that began before anything the replay re-read (from the checkpoint).
+    private var carried: [Alert] = []
 
-    /// The start of the oldest alert of `alerts` firing, or resolved but notified as firing.
-    static func oldestOpen(_ alerts: [Alert], _ routing: Router.Progress) -> Int64? {
+    /// At the last look: the start of the oldest alert still open, and the open alerts that
+    /// began too long ago for a replay to rebuild them (the checkpoint carries them over).
+    private var openAtLook: (oldest: Int64?, notRebuilt: [Alert]) = (nil, [])
+
+    /// Whether `a` is open: firing, or resolved but last notified as firing (`notifiedFiring`,
+    /// made from `routing` when first needed).
+    private static func isOpen(_ a: Alert, _ routing: Router.Progress, _ notifiedFiring: inout Set<String>?) -> Bool {
+        guard a.status == .resolved else { return true }
+        if notifiedFiring == nil { notifiedFiring = routing.firingSent }
+        return notifiedFiring!.contains(a.fingerprint)
+    }
+
+    /// The start of the oldest alert of `alerts` still open, and the open alerts that started
+    /// before a replay from the horizon that start gives can rebuild them.
+    func openAlerts(_ alerts: [Alert], now: Int64) -> (oldest: Int64?, notRebuilt: [Alert]) {
         var notifiedFiring: Set<String>?
         var oldest: Int64?
-        for a in alerts where a.startsAt < oldest ?? .max {
-            if a.status == .resolved {
-                if notifiedFiring == nil { notifiedFiring = routing.firingSent }
-                guard notifiedFiring!.contains(a.fingerprint) else { continue }
-            }
-            oldest = a.startsAt
-        }
-        return oldest
+        for a in alerts where a.startsAt < oldest ?? .max && Self.isOpen(a, routing, &notifiedFiring) { oldest = a.startsAt }
+        guard let oldest else { return (nil, []) }
+        // What the replay re-reads of each file starts at its point before the horizon (a file
+        // followed since a rotation, or from its end, reaches back only that far); a finding
+        // needs `--replay-secs` of input before its start to be found again.
+        let horizon = replayHorizon(now: now, oldestOpen: oldest)
+        var reach = horizon
+        for f in followed { if let r = f.history.reach(before: horizon), r > reach { reach = r } }
+        let rebuiltFrom = reach + nanos(options.replaySecs)
+        guard oldest < rebuiltFrom else { return (oldest, []) }
+        return (oldest, alerts.filter { $0.startsAt < rebuiltFrom && Self.isOpen($0, routing, &notifiedFiring) })
     }
 
     /// How far back a replay may reach: `--replay-secs`, or the detectors' retention if longer.
@@ -471,7 +541,7 @@ public final class WatchRunner {
     /// of the oldest alert still open (firing, or resolved but not yet notified as such), so
     /// the replay rebuilds the findings and notification groups an uninterrupted run would still
     /// hold; never more than the detectors' retention before `now` (they forget what is older).
-    func replayHorizon(now: Int64) -> Int64 {
+    func replayHorizon(now: Int64, oldestOpen: Int64?) -> Int64 {
         var horizon = now - nanos(options.replaySecs)
         if let open = oldestOpen {
             let floor = now - nanos(replayReachSecs)
@@ -516,7 +586,7 @@ public final class WatchRunner {
         if eventsFD >= 0 { fsync(eventsFD) }
         var c = Checkpoint()
         let now = engine.ctx.now == .min ? 0 : engine.ctx.now
-        let horizon = replayHorizon(now: now)
+        let horizon = replayHorizon(now: now, oldestOpen: openAtLook.oldest)
         for f in followed {
             let p = f.replayPoint(before: horizon)
             c.files[f.path] = Checkpoint.FileState(
@@ -529,6 +599,7 @@ public final class WatchRunner {
         c.eventsLength = eventsLength
         c.watermark = now
         c.routing = routing
+        if !openAtLook.notRebuilt.isEmpty { c.carried = openAtLook.notRebuilt.map { Checkpoint.CarriedAlert(builder.rendered($0)) } }
         try c.save(dir: dir)
         checkpoint = c
     }

@@ -102,7 +102,10 @@ final class FollowedSource {
         committed = follower.readOffset - Int64(framer.pendingBytes)
         if out.count > start, let t = out.last?.time, t > lastTime { lastTime = t }
         if out.count > start {
-            if history.isEmpty, !rotated { history.record(.init(time: .min, offset: follower.readOffset - fed - pendingBefore, lines: linesBefore)) }
+            if history.isEmpty, !rotated {
+                history.recordStart(
+                    .init(time: .min, offset: follower.readOffset - fed - pendingBefore, lines: linesBefore), firstEvent: out[start...].lazy.map(\.time).min())
+            }
             history.record(.init(time: lastTime, offset: committed, lines: processor.lineNo))
         }
     }
