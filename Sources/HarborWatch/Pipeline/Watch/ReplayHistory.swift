@@ -63,7 +63,8 @@ struct ReplayHistory {
             // The newest point at or before the boundary stays: a replay from the boundary starts there.
             var drop = 0
             while drop + 1 < points.count, points[drop + 1].time <= boundary { drop += 1 }
-            if drop > 0 {
+            // Dropped a few at a time only (each drop moves every point held).
+            if drop > 0, drop >= points.count / 16 || points.count >= capacity {
                 points.removeFirst(drop)
                 startEventTime = nil
             }
