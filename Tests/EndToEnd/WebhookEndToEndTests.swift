@@ -287,6 +287,54 @@ import Testing
         #expect(received[1] == received[0])
     }
 
+    /// `watch` reading standard input (both sites, prefixed) with `--state`: standard input is not
+    /// read again after a restart, so every alert still open is carried over, and its group goes
+    /// on repeating it as one run does. It used to drop out of the group.
+    @Test func aStdinRestartCarriesItsOpenAlerts() throws {
+        let logs = lateReplicationLogs(split: "10:30:00", arrives: false)
+        func merged(_ part: ((first: String, rest: String)) -> String) -> Data {
+            var lines: [String] = []
+            for site in ["hub-1", "hub-2"] {
+                lines += part(logs[site]!).split(separator: "\n").map { "\(site)/proxy \($0)" }
+            }
+            // In time order, each site's lines in their order (the time is at a fixed place).
+            let sorted = lines.enumerated().sorted { a, b in
+                let ta = a.element.split(separator: " ")[3], tb = b.element.split(separator: " ")[3]
+                return (ta, a.offset) < (tb, b.offset)
+            }
+            return Data(sorted.map { $0.element + "\n" }.joined().utf8)
+        }
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var keys: [[String]] = []
+        for (name, inputs) in [("whole", [merged { $0.first + $0.rest }]), ("split", [merged { $0.first }, merged { $0.rest }])] {
+            let rules = dir.appendingPathComponent("rules-\(name).yaml")
+            try Data("""
+                receivers:
+                  - name: am
+                    webhook: {url: "http://127.0.0.1:9/hook", format: alertmanager}
+                route: {receiver: am, group_by: [alertname, site], group_wait_secs: 0, repeat_interval_secs: 600}
+                outbox: {dir: "\(dir.path)/outbox-\(name)"}
+                """.utf8).write(to: rules)
+            for input in inputs {
+                let r = try Harness.run(
+                    ["watch", "--rules", rules.path, "--state", dir.appendingPathComponent("state-\(name)").path, "--stdin-format", "prefixed",
+                     "--year", "2024", "--syslog-tz", "UTC", "--primary", "hub-1", "-"], stdin: input)
+                #expect(r.status == 0, "\(r.stderr)")
+            }
+            // The notifications queued for the receiver (which is down): their keys.
+            var queued: [String] = []
+            for l in try String(contentsOfFile: dir.path + "/outbox-\(name)/outbox.log", encoding: .utf8).split(separator: "\n") {
+                let o = try JSONSerialization.jsonObject(with: Data(l.utf8)) as! [String: Any]
+                if o["op"] as? String == "put", let item = o["item"] as? [String: Any] { queued.append(item["id"] as! String) }
+            }
+            keys.append(queued)
+        }
+        // Firing at 10:02, repeated every 10 minutes to the end.
+        #expect(keys[0].count >= 5, "\(keys[0])")
+        #expect(keys[1] == keys[0])
+    }
+
     /// A restart halfway through 80,000 lines of two sites (33 MB): the second run replays the
     /// first half, a MiB at a time from the file furthest behind, merged in time (it once read it
     /// whole, then sorted). What was alerted and notified, alert by alert, is what one run gives.

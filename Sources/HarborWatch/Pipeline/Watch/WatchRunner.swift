@@ -526,10 +526,11 @@ public final class WatchRunner {
         // What the replay re-reads of each file starts at its point before the horizon (a file
         // followed since a rotation, or from its end, reaches back only that far); a finding
         // needs `--replay-secs` of input before its start to be found again.
+        // Standard input is not read again: what came from it cannot be rebuilt at all.
         let horizon = replayHorizon(now: now, oldestOpen: oldest)
         var reach = horizon
         for f in followed { if let r = f.history.reach(before: horizon), r > reach { reach = r } }
-        let rebuiltFrom = reach + nanos(options.replaySecs)
+        let rebuiltFrom = options.stdin ? Int64.max : reach + nanos(options.replaySecs)
         guard oldest < rebuiltFrom else { return (oldest, []) }
         return (oldest, alerts.filter { $0.startsAt < rebuiltFrom && Self.isOpen($0, routing, &notifiedFiring) })
     }
