@@ -268,6 +268,28 @@ final class LiveOutput: @unchecked Sendable {
         #expect(e.first?["status"] as? Int == 200)
     }
 
+    /// A file nothing was read from yet, copied and truncated while harborwatch was stopped: the
+    /// restart reads the copy made since, then the file. It used to take the copy for the one
+    /// it already knew, and its lines were lost (found by the rotation test under load).
+    @Test func aFileNeverReadCopyTruncatedWhileStoppedIsReadFromTheCopy() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("proxy.log").path, ev = dir.appendingPathComponent("events.ndjson").path
+        let state = dir.appendingPathComponent("state").path
+        try Data().write(to: URL(fileURLWithPath: log))
+        let args = ["watch", "--follow", log, "--from-start", "--state", state, "--events", ev, "--year", "2024", "--syslog-tz", "UTC", "--max-runtime", "1"]
+        #expect(try Harness.run(args).status == 0)
+        // Stopped: lines written, the file copied and truncated, more lines.
+        try append(log, (0..<5).map { Self.line("02:00:0\($0)", 200, "before\($0)") + "\n" }.joined())
+        try FileManager.default.copyItem(atPath: log, toPath: log + ".1")
+        try Data().write(to: URL(fileURLWithPath: log))
+        try append(log, (0..<3).map { Self.line("02:00:1\($0)", 200, "after\($0)") + "\n" }.joined())
+        let r = try Harness.run(args)
+        #expect(r.status == 0, "\(r.stderr)")
+        let repos = events(ev).compactMap { $0["repository"] as? String }
+        #expect(repos == (0..<5).map { "before\($0)" } + (0..<3).map { "after\($0)" })
+    }
+
     @Test func aWriterThatStopsMidLineIsReadAfterTheTimeout() throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }

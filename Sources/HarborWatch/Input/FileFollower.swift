@@ -38,8 +38,15 @@ public final class FileFollower {
 
     /// A follower of `path`, starting at `offset` of the file whose first bytes hash to `fingerprint`
     /// (0: start from the beginning, or the end with `fromEnd`).
-    public init(path: String, fingerprint: UInt64 = 0, fingerprintLength: Int = 0, offset: Int64 = 0, fromEnd: Bool = false) {
+    /// `unreadCopyHead`: for a file nothing was read from yet, the first bytes of the newest
+    /// rotated copy when it was last looked at (`unreadCopyHead` of the follower before a restart):
+    /// copies made since then hold its lines.
+    public init(
+        path: String, fingerprint: UInt64 = 0, fingerprintLength: Int = 0, offset: Int64 = 0, fromEnd: Bool = false,
+        unreadCopyHead: [UInt8]? = nil
+    ) {
         self.path = path
+        if fingerprint == 0, offset == 0 { unreadBaseline = unreadCopyHead }
         self.fingerprint = fingerprint
         self.fingerprintLength = fingerprint == 0 ? 0 : (fingerprintLength > 0 ? fingerprintLength : Int(min(1024, offset)))
         readOffset = offset
@@ -131,6 +138,11 @@ public final class FileFollower {
     /// nothing read from it yet (`[]`: no copy); nil once something was read.
     private var unreadBaseline: [UInt8]?
 
+    /// For a checkpoint: while nothing was read from the file, the newest rotated copy's first
+    /// bytes when it was last looked at (a copytruncate while harborwatch is stopped then shows
+    /// as a newer copy after the restart; its lines were lost before).
+    public var unreadCopyHead: [UInt8]? { fingerprint == 0 && readOffset == 0 ? unreadBaseline : nil }
+
     /// A file nothing was read from yet may be copied and truncated before it is first read: its
     /// lines are then only in the new copies (those after `base`, the newest when the file was
     /// taken up). Each is read whole, once the file shows it was truncated: while it still starts
@@ -202,8 +214,17 @@ public final class FileFollower {
         return head
     }
 
-    /// The first bytes (up to 1 KiB) of the newest rotated copy (`[]`: none).
-    private func newestCopyHead() -> [UInt8] { rotatedMembers().first.map { head(of: $0) } ?? [] }
+    /// The first bytes (up to 1 KiB) of the newest rotated copy (`[]`: none). A copy that goes
+    /// while it is read (logrotate removes `NAME.1` once `NAME.1.gz` is written) is looked for
+    /// again: taken for "no copy", every copy was later read again as new.
+    private func newestCopyHead() -> [UInt8] {
+        for _ in 0..<5 {
+            guard let newest = rotatedMembers().first else { return [] }
+            let h = head(of: newest)
+            if !h.isEmpty || access(newest, R_OK) == 0 { return h }
+        }
+        return []
+    }
 
     /// The first bytes (up to 1 KiB) of the open file as it is now.
     private func openFileHead() -> [UInt8] {

@@ -21,6 +21,8 @@ public struct Checkpoint: Codable, Sendable, Equatable {
         public var replayOffset: Int64
         /// Line number at `replayOffset`.
         public var replayLines: Int
+        /// While nothing was read from the file: the newest rotated copy's first bytes then.
+        public var unreadCopyHead: Data? = nil
     }
 
     /// Format version.

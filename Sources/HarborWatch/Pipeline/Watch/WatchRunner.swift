@@ -235,7 +235,7 @@ public final class WatchRunner {
                 source: s, options: options.analyze.siteParse[s.site] ?? options.analyze.parse, clock: clock,
                 fingerprint: saved?.fingerprint ?? 0, fingerprintLength: saved?.fingerprintLength ?? 0, offset: saved?.offset ?? 0,
                 lines: saved?.lines ?? 0,
-                fromEnd: saved == nil && !options.fromStart && !adding && !options.once)
+                fromEnd: saved == nil && !options.fromStart && !adding && !options.once, unreadCopyHead: saved?.unreadCopyHead.map { [UInt8]($0) })
             f.history = ReplayHistory(keepNanos: nanos(replayReachSecs + options.replaySecs))
             f.processor.parser.wrapped = probe?.wrapped ?? false
             f.processor.parser.learnsClock = false
@@ -436,7 +436,7 @@ public final class WatchRunner {
             let p = f.replayPoint(before: replayHorizon(now: engine.ctx.now == .min ? 0 : engine.ctx.now, oldestOpen: openAtLook.oldest))
             checkpoint.files[f.path] = Checkpoint.FileState(
                 fingerprint: f.follower.fingerprint, fingerprintLength: f.follower.fingerprintLength, offset: f.committed,
-                lines: f.processor.lineNo, replayOffset: p.offset, replayLines: p.lines)
+                lines: f.processor.lineNo, replayOffset: p.offset, replayLines: p.lines, unreadCopyHead: f.follower.unreadCopyHead.map { Data($0) })
         }
         replay()
     }
@@ -592,7 +592,7 @@ public final class WatchRunner {
             let p = f.replayPoint(before: horizon)
             c.files[f.path] = Checkpoint.FileState(
                 fingerprint: f.follower.fingerprint, fingerprintLength: f.follower.fingerprintLength, offset: f.committed,
-                lines: f.processor.lineNo, replayOffset: p.offset, replayLines: p.lines)
+                lines: f.processor.lineNo, replayOffset: p.offset, replayLines: p.lines, unreadCopyHead: f.follower.unreadCopyHead.map { Data($0) })
         }
         c.emitted = tracker.emitted.mapValues(\.rawValue)
         c.pinned = tracker.pinned

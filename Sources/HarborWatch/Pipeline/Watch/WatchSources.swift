@@ -21,10 +21,14 @@ final class FollowedSource {
     /// next run reads it whole).
     var partialLine = PartialLineTimer()
 
-    init(source: ResolvedSource, options: ParseOptions, clock: SyslogClock, fingerprint: UInt64, fingerprintLength: Int, offset: Int64, lines: Int, fromEnd: Bool) {
+    init(
+        source: ResolvedSource, options: ParseOptions, clock: SyslogClock, fingerprint: UInt64, fingerprintLength: Int, offset: Int64, lines: Int,
+        fromEnd: Bool, unreadCopyHead: [UInt8]? = nil
+    ) {
         self.source = source
         let path = source.files.last ?? source.name
-        follower = FileFollower(path: path, fingerprint: fingerprint, fingerprintLength: fingerprintLength, offset: offset, fromEnd: fromEnd)
+        follower = FileFollower(
+            path: path, fingerprint: fingerprint, fingerprintLength: fingerprintLength, offset: offset, fromEnd: fromEnd, unreadCopyHead: unreadCopyHead)
         framer = LineFramer(maxLineLength: options.maxLineLength)
         var parser = LineParser(options: options, componentHint: source.componentHint, clock: clock)
         parser.jobIdFromFile = SourceRunner.jobId(fromPath: path)
