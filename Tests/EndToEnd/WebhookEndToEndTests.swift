@@ -37,6 +37,22 @@ import Testing
         return rules
     }
 
+    /// The rules of one of the runs compared across a restart (`name`: "whole" or "split"): one
+    /// Alertmanager receiver at `url`, grouped by alert name and site with `route`'s settings, and
+    /// an outbox of its own; `settings` go first (detectors).
+    func restartRules(in dir: URL, _ name: String, url: String, route: String, settings: String = "") throws -> URL {
+        let rules = dir.appendingPathComponent("rules-\(name).yaml")
+        try Data("""
+            \(settings)
+            receivers:
+              - name: am
+                webhook: {url: "\(url)", format: alertmanager}
+            route: {receiver: am, group_by: [alertname, site], group_wait_secs: 0, \(route)}
+            outbox: {dir: "\(dir.path)/outbox-\(name)"}
+            """.utf8).write(to: rules)
+        return rules
+    }
+
     /// The test receiver on `port`: answers 503 to the first `fail` requests, logs each one to `log`.
     func receiver(port: Int, fail: Int, log: String) throws -> Process {
         let server = Process()
@@ -187,15 +203,8 @@ import Testing
         for (name, runs) in [("whole", 1), ("split", 2)] {
             let root = dir.appendingPathComponent(name)
             try write(root) { runs == 1 ? logs[$0]!.first + logs[$0]!.rest : logs[$0]!.first }
-            let rules = dir.appendingPathComponent("rules-\(name).yaml")
-            try Data("""
-                \(settings)
-                receivers:
-                  - name: am
-                    webhook: {url: "http://127.0.0.1:\(port)/\(name)", format: alertmanager}
-                route: {receiver: am, group_by: [alertname, site], group_wait_secs: 0, repeat_interval_secs: 600}
-                outbox: {dir: "\(dir.path)/outbox-\(name)"}
-                """.utf8).write(to: rules)
+            let rules = try restartRules(
+                in: dir, name, url: "http://127.0.0.1:\(port)/\(name)", route: "repeat_interval_secs: 600", settings: settings)
             var alerts: [String] = []
             for run in 1...runs {
                 if run == 2, let rotate {
@@ -308,14 +317,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         var keys: [[String]] = []
         for (name, inputs) in [("whole", [merged { $0.first + $0.rest }]), ("split", [merged { $0.first }, merged { $0.rest }])] {
-            let rules = dir.appendingPathComponent("rules-\(name).yaml")
-            try Data("""
-                receivers:
-                  - name: am
-                    webhook: {url: "http://127.0.0.1:9/hook", format: alertmanager}
-                route: {receiver: am, group_by: [alertname, site], group_wait_secs: 0, repeat_interval_secs: 600}
-                outbox: {dir: "\(dir.path)/outbox-\(name)"}
-                """.utf8).write(to: rules)
+            let rules = try restartRules(in: dir, name, url: "http://127.0.0.1:9/hook", route: "repeat_interval_secs: 600")
             for input in inputs {
                 let r = try Harness.run(
                     ["watch", "--rules", rules.path, "--state", dir.appendingPathComponent("state-\(name)").path, "--stdin-format", "prefixed",
@@ -370,14 +372,7 @@ import Testing
         for (name, runs) in [("whole", 1), ("split", 2)] {
             let root = dir.appendingPathComponent(name)
             try write(root, first: runs == 2)
-            let rules = dir.appendingPathComponent("rules-\(name).yaml")
-            try Data("""
-                receivers:
-                  - name: am
-                    webhook: {url: "http://127.0.0.1:\(port)/\(name)", format: alertmanager}
-                route: {receiver: am, group_by: [alertname, site], group_wait_secs: 0, group_interval_secs: 30}
-                outbox: {dir: "\(dir.path)/outbox-\(name)"}
-                """.utf8).write(to: rules)
+            let rules = try restartRules(in: dir, name, url: "http://127.0.0.1:\(port)/\(name)", route: "group_interval_secs: 30")
             for run in 1...runs {
                 if run == 2 { try write(root, first: false) }
                 let r = try Harness.run([

@@ -2,7 +2,7 @@
 ///
 /// Times are event times (nanoseconds since the epoch, UTC): a replay of last week's logs gives
 /// the alerts the live stream gave.
-public struct Alert: Sendable, Equatable {
+public struct Alert: Sendable, Equatable, Codable {
     /// Firing or resolved.
     public enum Status: String, Sendable, Codable { case firing, resolved }
 
@@ -20,8 +20,11 @@ public struct Alert: Sendable, Equatable {
     public var endsAt: Int64?
     /// A link back (optional).
     public var generatorURL: String?
-    /// The finding behind the alert, for the generic JSON payload.
+    /// The finding behind the alert, for the generic JSON payload (not encoded: a checkpoint
+    /// keeps an alert's labels, annotations and times).
     public var finding: Finding?
+
+    private enum CodingKeys: String, CodingKey { case fingerprint, status, labels, annotations, startsAt, endsAt, generatorURL }
 
     /// An alert.
     public init(

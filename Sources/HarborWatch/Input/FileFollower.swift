@@ -189,10 +189,13 @@ public final class FileFollower {
     /// (the file as it was when a checkpoint was written), newest first; nil when none does.
     static func rotatedCopy(of path: String, fingerprint: UInt64, length: Int) -> String? {
         guard fingerprint != 0, length > 0 else { return nil }
-        return rotatedMembers(of: path).first { file in
-            let h = head(of: file, length: length)
-            return h.count == length && hash(h) == fingerprint
-        }
+        return rotatedMembers(of: path).first { headMatches($0, fingerprint: fingerprint, length: length) }
+    }
+
+    /// True when the first `length` bytes of `file` (decompressed) hash to `fingerprint`.
+    private static func headMatches(_ file: String, fingerprint: UInt64, length: Int) -> Bool {
+        let h = head(of: file, length: length)
+        return h.count == length && hash(h) == fingerprint
     }
 
     private static func rotatedMembers(of path: String) -> [String] {
@@ -296,10 +299,7 @@ public final class FileFollower {
         }
     }
 
-    private func headMatches(_ file: String) -> Bool {
-        let h = head(of: file, length: fingerprintLength)
-        return h.count == fingerprintLength && Self.hash(h) == fingerprint
-    }
+    private func headMatches(_ file: String) -> Bool { Self.headMatches(file, fingerprint: fingerprint, length: fingerprintLength) }
 
     /// Emits `file`'s (decompressed) bytes from `from` on.
     private func stream(_ file: String, from: Int64, _ emit: (UnsafeBufferPointer<UInt8>) -> Void) {

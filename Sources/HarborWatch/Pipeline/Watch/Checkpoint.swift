@@ -41,38 +41,9 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     public var watermark: Int64 = 0
     /// How far each notification group has got (nil in checkpoints of older versions).
     public var routing: Router.Progress? = nil
-    /// Alerts still open that began before anything a replay re-reads (nil: none).
-    public var carried: [CarriedAlert]? = nil
-
-    /// An alert still open at a checkpoint that began too long before it for a replay to rebuild
-    /// it (the detectors' retention): kept as it was, so that its group goes on listing it.
-    public struct CarriedAlert: Codable, Sendable, Equatable {
-        public var fingerprint: String
-        public var status: Alert.Status
-        public var labels: [String: String]
-        public var annotations: [String: String]
-        public var startsAt: Int64
-        public var endsAt: Int64?
-        public var generatorURL: String?
-
-        /// `a` as kept (its annotations as rendered; its finding is not kept).
-        public init(_ a: Alert) {
-            fingerprint = a.fingerprint
-            status = a.status
-            labels = a.labels
-            annotations = a.annotations
-            startsAt = a.startsAt
-            endsAt = a.endsAt
-            generatorURL = a.generatorURL
-        }
-
-        /// The alert again.
-        public var alert: Alert {
-            Alert(
-                fingerprint: fingerprint, status: status, labels: labels, annotations: annotations, startsAt: startsAt, endsAt: endsAt,
-                generatorURL: generatorURL)
-        }
-    }
+    /// Alerts still open that began before anything a replay re-reads, as they were then (their
+    /// annotations rendered; their findings are not kept); nil: none.
+    public var carried: [Alert]? = nil
 
     /// An empty checkpoint.
     public init() {}

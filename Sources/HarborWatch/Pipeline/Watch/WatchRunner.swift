@@ -137,7 +137,7 @@ public final class WatchRunner {
             notified = checkpoint.notified
             notifiedSet = Set(notified)
             routing = checkpoint.routing ?? Router.Progress()
-            carried = checkpoint.carried?.map(\.alert) ?? []
+            carried = checkpoint.carried ?? []
         }
         try openEvents()
         resolveFollowed()
@@ -600,7 +600,7 @@ public final class WatchRunner {
         c.eventsLength = eventsLength
         c.watermark = now
         c.routing = routing
-        if !openAtLook.notRebuilt.isEmpty { c.carried = openAtLook.notRebuilt.map { Checkpoint.CarriedAlert(builder.rendered($0)) } }
+        if !openAtLook.notRebuilt.isEmpty { c.carried = openAtLook.notRebuilt.map { builder.rendered($0) } }
         try c.save(dir: dir)
         checkpoint = c
     }
