@@ -49,23 +49,30 @@ public struct AlertBuilder: Sendable {
         for (k, v) in tpl.labels { labels[k] = v }
         labels.removeValue(forKey: "detector")
         labels["detector"] = f.detector
-        var annotations = ["summary": f.summary]
-        if rendering, let list = compiled[f.detector], !list.isEmpty {
-            let context = Self.context(f, labels: labels, severity: severity)
-            for (name, t) in list { annotations[name] = t.render(context) }
-        }
+        let annotations = rendering ? self.annotations(f, labels: labels) : ["summary": f.summary]
         return Alert(
             fingerprint: Fingerprint.of(labels), status: f.resolvedAt == nil ? .firing : .resolved, labels: labels,
             annotations: annotations, startsAt: f.firstSeen, endsAt: f.resolvedAt, finding: f)
     }
 
+    /// The annotations of `f`'s alert whose labels are `labels`: the summary and the templates
+    /// rendered, their `severity` and `labels` those of the alert (a stream's alert keeps the
+    /// severity it fired with, `AlertTracker.pin`, whatever the finding says by the time it resolves).
+    private func annotations(_ f: Finding, labels: [String: String]) -> [String: String] {
+        var annotations = ["summary": f.summary]
+        if let list = compiled[f.detector], !list.isEmpty {
+            let context = Self.context(f, labels: labels, severity: labels["severity"] ?? f.severity)
+            for (name, t) in list { annotations[name] = t.render(context) }
+        }
+        return annotations
+    }
+
     /// `a` (built without rendering) with its annotations rendered as `alert(_:)` renders them,
-    /// keeping the labels and fingerprint it has now (`AlertTracker.pin` may have set them).
+    /// from the labels and fingerprint it has now (`AlertTracker.pin` may have set them).
     public func rendered(_ a: Alert) -> Alert {
         guard let f = a.finding, let list = compiled[f.detector], !list.isEmpty else { return a }
-        var r = alert(f)
-        r.labels = a.labels
-        r.fingerprint = a.fingerprint
+        var r = a
+        r.annotations = annotations(f, labels: a.labels)
         return r
     }
 

@@ -155,6 +155,29 @@ func sampleNotification(status: Alert.Status = .firing) -> AlertNotification {
         #expect(again.outbox.settled.count == 600)
     }
 
+    /// A long run's settled ids stay bounded: a compaction drops the oldest from memory as from
+    /// the log (they were kept in memory for the whole run), and the newest still refuse a repeat.
+    @Test func settledIdsStayBoundedInALongRun() throws {
+        let dir = NSTemporaryDirectory() + "/hw-outbox-\(UUID().uuidString)"
+        made.append(dir)
+        let outbox = try Outbox(dir: dir, keepSettled: 100)
+        func item(_ i: Int) -> Outbox.Item {
+            Outbox.Item(id: "k\(i)", receiver: "am", body: Data("{}".utf8), contentType: "application/json", query: [],
+                        created: Double(i), attempts: 0, next: 0, lastError: nil)
+        }
+        var most = 0
+        for i in 0..<3000 {
+            try outbox.enqueue(item(i))
+            try outbox.ack("k\(i)")
+            most = max(most, outbox.settled.count)
+        }
+        #expect(most < 700, "settled grew to \(most) ids")
+        #expect(outbox.settled.contains("k2999") && !outbox.settled.contains("k0"))
+        #expect(try outbox.enqueue(item(2999)) == false)
+        let again = try Outbox(dir: dir, keepSettled: 100)
+        #expect(again.settled == outbox.settled)
+    }
+
     @Test func dryRunRedactsSecrets() throws {
         let (d, t, _, _) = try setup([])
         try d.enqueue(sampleNotification())

@@ -42,7 +42,8 @@ public final class Outbox {
 
     /// Deliveries waiting, by id.
     public private(set) var pending: [String: Item] = [:]
-    /// Ids delivered or dead-lettered (never enqueued again).
+    /// Ids delivered or dead-lettered (never enqueued again): the last `keepSettled` of them
+    /// after a compaction, so that a long run's memory does not grow with every notification.
     public private(set) var settled = Set<String>()
     /// Torn lines skipped when opening.
     public private(set) var tornRecords = 0
@@ -52,10 +53,13 @@ public final class Outbox {
     private var fd: Int32 = -1
     private var records = 0
     private var settledOrder: [String] = []
+    /// How many settled ids a compaction keeps (in the log and in `settled`).
+    let keepSettled: Int
 
-    /// Opens (or creates) the outbox in `dir`.
-    public init(dir: String) throws {
+    /// Opens (or creates) the outbox in `dir`; a compaction keeps the last `keepSettled` settled ids.
+    public init(dir: String, keepSettled: Int = 10_000) throws {
         self.dir = dir
+        self.keepSettled = keepSettled
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try replay()
         fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
@@ -158,7 +162,7 @@ public final class Outbox {
     /// Rewrites the log with only the live records when most records are settled.
     func compactIfWorthIt() throws {
         guard records > 1000, records > 4 * (pending.count + 1) else { return }
-        let keepSettled = settledOrder.suffix(10_000)
+        let keepSettled = settledOrder.suffix(self.keepSettled)
         let tmp = logPath + ".tmp"
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
@@ -175,5 +179,7 @@ public final class Outbox {
         fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         records = keepSettled.count + pending.count
         settledOrder = Array(keepSettled)
+        // The ids the log no longer holds leave memory too (a run of months kept every one).
+        if settled.count > settledOrder.count { settled = Set(settledOrder) }
     }
 }
