@@ -315,6 +315,13 @@ public struct Event: Sendable, Equatable {
         if isKnownUniquelyReferenced(&s) { pool.put(s) }
     }
 
+    /// Hands the box back to the parse threads (`returns`), when no other event shares it. As
+    /// `recycle(into:)`, the event must not be used afterwards.
+    @inline(__always)
+    mutating func recycle(into returns: BoxReturns) {
+        if isKnownUniquelyReferenced(&s) { returns.give(s) }
+    }
+
     /// The box, copied first when another event shares it.
     @inline(__always)
     mutating func writable() -> EventStorage {
@@ -795,17 +802,21 @@ final class EventExtra: @unchecked Sendable {
 /// one. Freeing a box and allocating the next one cost about 250 instructions a line.
 ///
 /// One thread only: a run reading and correlating on one thread (`analyze --single-thread`,
-/// `parse`); sources parsed on threads of their own do not use one.
+/// `parse`), or one parse thread's own pool, refilled from the boxes the correlating thread
+/// handed back (`returns`).
 final class EventPool: @unchecked Sendable {
     /// The boxes held, each retained once, in memory of the pool's own: a stack of `count`
     /// (an array's append and popLast checked its buffer's uniqueness and capacity per event).
     private let free: UnsafeMutablePointer<Unmanaged<EventStorage>>
     private(set) var count = 0
     private let capacity: Int
+    /// Where a parse thread's pool takes boxes from when it has none (nil: a run on one thread).
+    private let returns: BoxReturns?
 
-    /// A pool keeping up to `capacity` boxes.
-    init(capacity: Int = 1024) {
+    /// A pool keeping up to `capacity` boxes, refilled from `returns` when empty.
+    init(capacity: Int = 1024, returns: BoxReturns? = nil) {
         self.capacity = max(capacity, 1)
+        self.returns = returns
         free = .allocate(capacity: self.capacity)
     }
 
@@ -817,6 +828,17 @@ final class EventPool: @unchecked Sendable {
     /// A box `reset` when it was put back, or nil when there is none.
     @inline(__always)
     func take() -> EventStorage? {
+        guard count > 0 else { return refill() }
+        count -= 1
+        return free[count].takeRetainedValue()
+    }
+
+    /// The boxes handed back since the last refill, reset here (on the parse thread: their fields'
+    /// releases were the correlating thread's work, with the box's own free); one of them taken.
+    @inline(never)
+    private func refill() -> EventStorage? {
+        guard let returns else { return nil }
+        returns.take(upTo: capacity) { put($0) }
         guard count > 0 else { return nil }
         count -= 1
         return free[count].takeRetainedValue()
@@ -829,6 +851,65 @@ final class EventPool: @unchecked Sendable {
         box.reset()
         free[count] = Unmanaged.passRetained(box)
         count += 1
+    }
+}
+
+/// Event boxes handed back by the thread that correlates to the threads that parse (`analyze`
+/// with its sources parsed on threads of their own). Freed where they were used, each box cost
+/// the correlating thread, the one that bounds the run, about a fifth of its instructions: its
+/// fields' releases, the box's deinit and a free into another thread's allocator cache. Handed
+/// back as they are, a parse thread resets them (`EventPool.refill`) and no box is freed or
+/// allocated.
+///
+/// `give` is for the correlating thread only (it gathers boxes and hands them over 256 at a
+/// time, under the lock); `take` for any parse thread. At most `capacity` boxes wait here; more
+/// are freed as before.
+final class BoxReturns: @unchecked Sendable {
+    // `@unchecked Sendable`: `waiting` is touched only under `lock`, `gathered` only by the one
+    // thread that gives.
+    private let lock = Monitor()
+    private var waiting: [Unmanaged<EventStorage>] = []
+    private var gathered: [Unmanaged<EventStorage>] = []
+    private let capacity: Int
+    private static let handOver = 256
+
+    /// Hand-overs of up to `capacity` boxes waiting.
+    init(capacity: Int = 2048) {
+        self.capacity = capacity
+        waiting.reserveCapacity(capacity)
+        gathered.reserveCapacity(Self.handOver)
+    }
+
+    deinit {
+        for b in waiting { b.release() }
+        for b in gathered { b.release() }
+    }
+
+    /// Keeps `box` (held by nothing else; its fields as they are) for a parse thread.
+    @inline(__always)
+    func give(_ box: EventStorage) {
+        gathered.append(Unmanaged.passRetained(box))
+        if gathered.count >= Self.handOver { handOver() }
+    }
+
+    @inline(never)
+    private func handOver() {
+        lock.lock()
+        let fits = waiting.count + gathered.count <= capacity
+        if fits { waiting.append(contentsOf: gathered) }
+        lock.unlock()
+        if !fits { for b in gathered { b.release() } }  // the parse threads have enough
+        gathered.removeAll(keepingCapacity: true)
+    }
+
+    /// Hands up to `most` waiting boxes, not reset, to `body` (on a parse thread).
+    func take(upTo most: Int, _ body: (EventStorage) -> Void) {
+        lock.lock()
+        let n = min(most, waiting.count)
+        let taken = Array(waiting[(waiting.count - n)...])
+        waiting.removeLast(n)
+        lock.unlock()
+        for b in taken { body(b.takeRetainedValue()) }
     }
 }
 

@@ -25,8 +25,10 @@ public final class AnalysisEngine {
 
     /// An engine for `sites`; `front` names each site's front-door components. `pool`: where each
     /// event's box goes when the engine is done with it (a run on one thread).
-    init(sites: [String], front: [String: Set<Component>], options: AnalyzeOptions, pool: EventPool?) {
+    init(sites: [String], front: [String: Set<Component>], options: AnalyzeOptions, pool: EventPool?, returns: BoxReturns? = nil) {
         self.pool = pool
+        self.returns = returns
+        unretainedReturns = returns.map { Unmanaged.passUnretained($0) }
         self.options = options
         let primary = options.primary ?? sites.sorted().first ?? "default"
         ctx = AnalysisContext(primary: primary, sites: sites, front: front, retentionNanos: nanos(options.detectors.retentionSecs))
@@ -79,6 +81,9 @@ public final class AnalysisEngine {
     private var clientKeys = ClientKeyMemo()
     /// Where each event's box goes when the engine is done with it (a run on one thread).
     private let pool: EventPool?
+    /// … or, with sources parsed on threads of their own, to whom it goes back.
+    private let returns: BoxReturns?
+    private let unretainedReturns: Unmanaged<BoxReturns>?
     /// `pool` and `ctx` as references the engine holds already (`pool` and `ctx` keep them): read
     /// through them, neither is retained and released at every event (as each was, read from the
     /// properties: two atomic operations an event each).
@@ -108,7 +113,11 @@ public final class AnalysisEngine {
                 Analyzer.learn(e, ctx)
             }
         }
-        unretainedPool?._withUnsafeGuaranteedRef { e.recycle(into: $0) }
+        if let pool = unretainedPool {
+            pool._withUnsafeGuaranteedRef { e.recycle(into: $0) }
+        } else {
+            unretainedReturns?._withUnsafeGuaranteedRef { e.recycle(into: $0) }
+        }
     }
 
     /// Moves the clock to `time` without an event (an idle input: time passes all the same).

@@ -89,15 +89,17 @@ public enum Analyzer {
         let cursors = runners.map { $0.cursor() }
         // Sources are read and parsed on threads of their own, a few chunks ahead, while this
         // thread merges and correlates (the same events in the same order; a bounded number of threads).
-        if options.prefetch { for c in cursors.prefix(32) { c.startPrefetch() } }
-        // On one thread, the engine hands each event's box back for a later line.
+        // The engine hands each event's box back for a later line: to the parse threads, or on one
+        // thread to the pool its sources take from.
+        let returns = options.prefetch ? BoxReturns() : nil
+        if options.prefetch { for c in cursors.prefix(32) { c.startPrefetch(returns: returns) } }
         let pool = options.prefetch ? nil : EventPool()
         if let pool { for c in cursors { c.recycle(from: pool) } }
         let offsets = sources.map { Int64((options.clockOffsets[$0.site] ?? 0) * 1e9) }
         let merger = EventMerger(cursors: cursors, allowedLatenessNanos: nanos(options.allowedLatenessSecs), offsets: offsets)
         var sites: [String] = []
         for s in sources where !sites.contains(s.site) { sites.append(s.site) }
-        let engine = AnalysisEngine(sites: sites, front: AnalysisEngine.front(for: sources), options: options, pool: pool)
+        let engine = AnalysisEngine(sites: sites, front: AnalysisEngine.front(for: sources), options: options, pool: pool, returns: returns)
         while let e = merger.next() { engine.consume(e) }
         return engine.finish(parse: merger.stats, inputErrors: inputErrors, events: merger.merged, lateEvents: merger.lateEvents)
     }

@@ -46,14 +46,17 @@ public final class SourceCursor: @unchecked Sendable {
 
     /// Reads and parses this source on a thread of its own from now on, up to `depth` chunks ahead
     /// of the consumer: `analyze` keeps one core on correlation while others parse. Events and
-    /// their order are the same either way. False when no thread could be started.
+    /// their order are the same either way. False when no thread could be started. The thread
+    /// takes its events' boxes from those the consumer handed back to `returns`, if given.
     @discardableResult
-    public func startPrefetch(depth: Int = 3) -> Bool {
+    func startPrefetch(depth: Int = 3, returns: BoxReturns? = nil) -> Bool {
         guard queue == nil, !finished else { return false }
-        processor.pool = nil  // the pool belongs to one thread
+        // A pool belongs to one thread: the thread's own, refilled from what the consumer hands back.
+        processor.pool = returns.map { EventPool(capacity: 256, returns: $0) }
         queue = BatchQueue(depth: depth)
         guard startDetachedThread({ self.produce() }) else {
             queue = nil
+            processor.pool = nil
             return false
         }
         return true

@@ -79,6 +79,40 @@ import Testing
         #expect(again.s.lazyCount == 0 && again.s.lazyCapacity > 0)
     }
 
+    /// With sources parsed on threads of their own, the engine hands boxes back (`BoxReturns`)
+    /// and a parse thread's pool takes them, reset there: the same boxes, each equal to a new
+    /// one; boxes are handed over 256 at a time, and past the capacity they are freed.
+    @Test func boxesHandedBackAreResetOnTheParseThread() async throws {
+        let returns = BoxReturns(capacity: 600)
+        var given = Set<ObjectIdentifier>()
+        for _ in 0..<800 {
+            var e = Self.everyFieldSet()
+            given.insert(ObjectIdentifier(e.s))
+            e.recycle(into: returns)
+        }
+        var shared = Self.everyFieldSet()
+        let kept = shared
+        shared.recycle(into: returns)  // shared with `kept`: not handed back
+        // 256 and 512 were handed over; the third 256 did not fit in 600 and was freed; 32 wait to be.
+        let taken = await Task.detached { () -> [ObjectIdentifier: [String: String]] in
+            let pool = EventPool(capacity: 100, returns: returns)
+            var out: [ObjectIdentifier: [String: String]] = [:]
+            while let box = pool.take() {
+                box.place(site: "hub-1", file: "registry.log", line: 3)
+                out[ObjectIdentifier(box)] = EventPoolTests.stored(Event(box: box))
+                withExtendedLifetime(box) {}
+                if out.count > 1_000 { break }
+            }
+            return out
+        }.value
+        #expect(taken.count == 512)
+        #expect(Set(taken.keys).isSubset(of: given))
+        let room: Set = ["lazyBytes", "lazyCapacity"]
+        let fresh = Self.stored(Event(site: "hub-1", file: "registry.log", line: 3)).filter { !room.contains($0.key) }
+        #expect(taken.values.allSatisfy { $0.filter { !room.contains($0.key) } == fresh })
+        #expect(kept == Self.everyFieldSet())
+    }
+
     /// An event another one shares (kept by a detector, or a copy) is not recycled.
     @Test func sharedEventIsNotRecycled() {
         var e = Self.everyFieldSet()
