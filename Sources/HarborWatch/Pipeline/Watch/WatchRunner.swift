@@ -145,6 +145,7 @@ public final class WatchRunner {
         replay()
         if options.stdin {
             stdinSource = StdinSource(site: options.stdinSite, component: options.stdinComponent, prefixed: options.stdinPrefixed, options: options.analyze.parse)
+            stdinSource?.pool = pool
             stdinSource?.partialLine.timeoutSecs = options.partialLineTimeoutSecs
         }
         var lastResolveScan = Date()
@@ -239,6 +240,7 @@ public final class WatchRunner {
             f.history = ReplayHistory(keepNanos: nanos(replayReachSecs + options.replaySecs))
             f.processor.parser.wrapped = probe?.wrapped ?? false
             f.processor.parser.learnsClock = false
+            f.processor.pool = pool
             if !options.once { f.partialLine.timeoutSecs = options.partialLineTimeoutSecs }
             if saved == nil, options.fromStart || options.once || adding { f.backlog = Array(s.files.dropLast()) }
             followed.append(f)
@@ -251,6 +253,10 @@ public final class WatchRunner {
     }
 
     private var engineSites: [String] = []
+    /// Where the engine hands each event's box when it is done with it, and the followed files'
+    /// parsers take the next event's box from (everything here runs on one thread): room for a
+    /// read's events (8 MiB, some 30,000 lines), which were all alive before they were consumed.
+    private let pool = EventPool(capacity: 1 << 14)
 
     private func buildEngine() {
         var sites = sitesSeen
@@ -259,7 +265,7 @@ public final class WatchRunner {
         let sources = followed.map(\.source)
         var front = AnalysisEngine.front(for: sources)
         if options.stdin, front[options.stdinSite] == nil { front[options.stdinSite] = [.proxy, .nginx] }
-        engine = AnalysisEngine(sites: sites, front: front, options: options.analyze)
+        engine = AnalysisEngine(sites: sites, front: front, options: options.analyze, pool: pool)
         engineSites = sites
     }
 

@@ -133,6 +133,8 @@ final class StdinSource {
     /// When an unfinished line is taken as it is.
     var partialLine = PartialLineTimer()
     var year: Int?
+    /// Where new events' boxes come from (the runner's, which the engine fills; one thread).
+    var pool: EventPool?
 
     init(site: String, component: Component?, prefixed: Bool, options: ParseOptions) {
         self.site = site
@@ -153,6 +155,7 @@ final class StdinSource {
             stats: SourceStats(name: "-", site: site, component: component ?? .unknown), site: site, maxSamples: 20,
             maxLineLength: options.maxLineLength)
         p.fileName = "-"
+        p.pool = pool
         processors[key] = p
         return p
     }
