@@ -42,42 +42,6 @@ public final class RequestStitcher {
     }
     private var front = Side()
     private var registry = Side()
-    /// Per site: whether a registry line has come yet, and until then its front lines waiting, in
-    /// arrival order. A site without a registry log (the peers' `access.log`, a proxy log read
-    /// alone) never joins a line; its lines cost an append to a list, not a hashed bucket each,
-    /// and move to the buckets if a registry line of the site comes after all.
-    private var sites = SiteSlots(SiteState())
-    private struct SiteState {
-        var registrySeen = false
-        var waiting: [Pending] = []
-        /// `waiting[..<head]` are older than the tolerance: no registry line will take them.
-        var head = 0
-
-        /// Keeps front line `p` when no registry line came yet (true), dropping those that waited
-        /// longer than `tolerance`.
-        @inline(__always)
-        mutating func wait(_ p: Pending, tolerance: Int64) -> Bool {
-            if registrySeen { return false }
-            waiting.append(p)
-            if waiting.count - head > 1024 {
-                while head < waiting.count, p.time - waiting[head].time > tolerance { head += 1 }
-                if head > 4096, 2 * head > waiting.count {
-                    waiting.removeFirst(head)
-                    head = 0
-                }
-            }
-            return true
-        }
-
-        /// Marks a registry line; the front lines that waited for the first one (empty after it).
-        @inline(__always)
-        mutating func registryLine() -> ArraySlice<Pending> {
-            if registrySeen { return [] }
-            let left = waiting[head...]
-            self = SiteState(registrySeen: true)
-            return left
-        }
-    }
     private var sinceSweep = 0
     private var ids: [String: Int64] = [:]
     private let tolerance: Int64
@@ -101,9 +65,7 @@ public final class RequestStitcher {
             if expected { siteCounts[site].frontCandidates += 1 }
             var p = Pending(key: key(e), path: e.s.pathHash(), time: e.time)
             p.expected = expected
-            if sites[site].wait(p, tolerance: tolerance) {
-                // no registry line of this site yet: nothing to take
-            } else if take(&registry, p, rewrites: kind == .manifest && e.isRead) != nil {
+            if take(&registry, p, rewrites: kind == .manifest && e.isRead) != nil {
                 if !expected { siteCounts[site].frontCandidates += 1 }
                 siteCounts[site].frontJoined += 1
                 siteCounts[site].registryJoined += 1
@@ -114,9 +76,6 @@ public final class RequestStitcher {
             if let h = e.host, h.hasASCIIPrefix("registry:") || h.hasASCIIPrefix("core:") { return }
             if e.kind == .health || e.kind == .none { return }
             let site = e.site
-            // The site's first registry line: its front lines still within the tolerance go to the
-            // buckets, in the order they came, as if they had gone there one by one.
-            for w in sites[site].registryLine() where e.time - w.time <= tolerance { append(&front, w) }
             siteCounts[site].registryCandidates += 1
             let p = Pending(key: key(e), path: e.s.pathHash(), time: e.time)
             if let partner = take(&front, p, rewrites: e.kind == .manifest && e.isRead) {

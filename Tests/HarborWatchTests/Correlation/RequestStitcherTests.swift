@@ -9,9 +9,8 @@ import Testing
         return String(format: "%02d:%02d:%02d", t / 3600, t / 60 % 60, t % 60)
     }
 
-    /// A site's front lines wait in a list until its first registry line, which moves those still
-    /// within the tolerance to the join buckets in their order: a line 0.5 s before joins, one 21 s
-    /// before does not, and a site with no registry line joins nothing.
+    /// Front lines that came before the site's first registry line: one 0.5 s before its registry
+    /// line joins, one 21 s before does not, and a site with no registry line joins nothing.
     @Test func frontLinesBeforeTheFirstRegistryLineStillJoin() throws {
         var s = Scenario()
         s.proxy("hub-1", hms(0), "10.0.0.1", "GET /v2/app/web/blobs/sha256:aaa", 200)
@@ -32,8 +31,8 @@ import Testing
         #expect(two.frontCandidates == 1 && two.frontJoined == 0 && two.registryCandidates == 0)
     }
 
-    /// Thousands of front lines before the first registry line: the list drops those past the
-    /// tolerance as it goes (and its consumed start), and the last line still joins.
+    /// Thousands of front lines before the first registry line (dropped from the buckets as they
+    /// pass the tolerance): the last line still joins, one 2.5 s before the registry line does not.
     @Test func aLongWaitKeepsTheLinesWithinTheTolerance() throws {
         var s = Scenario()
         let n = 6_000
