@@ -833,6 +833,15 @@ final class EventPool: @unchecked Sendable {
         return free[count].takeRetainedValue()
     }
 
+    /// Frees the boxes past the first `n` (a stream whose reads became small: the room a backlog's
+    /// reads needed is given back).
+    func trim(keeping n: Int) {
+        while count > max(n, 0) {
+            count -= 1
+            free[count].release()
+        }
+    }
+
     /// The boxes handed back since the last refill, reset here (on the parse thread: their fields'
     /// releases were the correlating thread's work, with the box's own free); one of them taken.
     @inline(never)

@@ -113,6 +113,23 @@ import Testing
         #expect(kept == Self.everyFieldSet())
     }
 
+    /// `trim` frees the boxes past the number kept (a live stream gives back what a backlog needed).
+    @Test func trimFreesTheBoxesPastTheNumberKept() {
+        let pool = EventPool(capacity: 16)
+        weak var last: EventStorage?
+        for i in 0..<10 {
+            var e = Event(site: "hub-1", file: "proxy.log", line: i)
+            if i == 9 { last = e.s }
+            e.recycle(into: pool)
+        }
+        #expect(pool.count == 10 && last != nil)
+        pool.trim(keeping: 3)
+        #expect(pool.count == 3)
+        #expect(last == nil)  // the last put is the first freed (a stack)
+        pool.trim(keeping: 5)
+        #expect(pool.count == 3)
+    }
+
     /// An event another one shares (kept by a detector, or a copy) is not recycled.
     @Test func sharedEventIsNotRecycled() {
         var e = Self.everyFieldSet()

@@ -254,8 +254,9 @@ public final class WatchRunner {
 
     private var engineSites: [String] = []
     /// Where the engine hands each event's box when it is done with it, and the followed files'
-    /// parsers take the next event's box from (everything here runs on one thread): room for a
-    /// read's events (8 MiB, some 30,000 lines), which were all alive before they were consumed.
+    /// parsers take the next event's box from (everything here runs on one thread): room for half
+    /// a read's events (8 MiB, some 30,000 lines, all alive before they were consumed), trimmed
+    /// after each read to twice its events.
     private let pool = EventPool(capacity: 1 << 14)
 
     private func buildEngine() {
@@ -470,7 +471,11 @@ public final class WatchRunner {
         eventsTotal += batch.count
         lastEventWall = Date()
         if let t = batch.last?.time, t > lastEventTime { lastEventTime = t }
+        let events = batch.count
         feed(&batch)
+        // Keep the boxes the next read is likely to need (reads are large while catching up,
+        // small once live): a live stream does not hold a backlog's 16,384 boxes for ever.
+        pool.trim(keeping: max(1024, 2 * events))
         if evaluating { evaluate() } else { unevaluated = true }
     }
 
