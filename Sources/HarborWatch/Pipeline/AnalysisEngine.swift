@@ -24,7 +24,8 @@ public final class AnalysisEngine {
     public private(set) var consumed = 0
 
     /// An engine for `sites`; `front` names each site's front-door components. `pool`: where each
-    /// event's box goes when the engine is done with it (a run on one thread).
+    /// event's box goes when the engine is done with it (a run on one thread); else `returns`,
+    /// which hands it back to the threads that parse the sources.
     init(sites: [String], front: [String: Set<Component>], options: AnalyzeOptions, pool: EventPool?, returns: BoxReturns? = nil) {
         self.pool = pool
         self.returns = returns
