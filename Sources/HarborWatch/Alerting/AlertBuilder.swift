@@ -70,7 +70,7 @@ public struct AlertBuilder: Sendable {
     /// `a` (built without rendering) with its annotations rendered as `alert(_:)` renders them,
     /// from the labels and fingerprint it has now (`AlertTracker.pin` may have set them).
     public func rendered(_ a: Alert) -> Alert {
-        guard let f = a.finding, let list = compiled[f.detector], !list.isEmpty else { return a }
+        guard let f = a.finding, compiled[f.detector]?.isEmpty == false else { return a }
         var r = a
         r.annotations = annotations(f, labels: a.labels)
         return r

@@ -162,12 +162,12 @@ public final class Outbox {
     /// Rewrites the log with only the live records when most records are settled.
     func compactIfWorthIt() throws {
         guard records > 1000, records > 4 * (pending.count + 1) else { return }
-        let keepSettled = settledOrder.suffix(self.keepSettled)
+        let kept = settledOrder.suffix(keepSettled)
         let tmp = logPath + ".tmp"
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         var data = Data()
-        for id in keepSettled { data += try enc.encode(Record(op: "ack", id: id)); data.append(0x0A) }
+        for id in kept { data += try enc.encode(Record(op: "ack", id: id)); data.append(0x0A) }
         for i in pending.values.sorted(by: { $0.created < $1.created }) { data += try enc.encode(Record(op: "put", item: i)); data.append(0x0A) }
         let t = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard t >= 0 else { return }
@@ -177,8 +177,8 @@ public final class Outbox {
         guard rename(tmp, logPath) == 0 else { return }
         close(fd)
         fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        records = keepSettled.count + pending.count
-        settledOrder = Array(keepSettled)
+        records = kept.count + pending.count
+        settledOrder = Array(kept)
         // The ids the log no longer holds leave memory too (a run of months kept every one).
         if settled.count > settledOrder.count { settled = Set(settledOrder) }
     }
