@@ -32,13 +32,18 @@ public final class ChunkReader {
 
     /// Opens `path` (`-` for stdin); throws an `InputError` naming the file when it cannot be opened.
     /// `gzipChunkSize`: the chunks of a gzip file inflated in the background (else `chunkSize`).
-    public init(
+    public convenience init(
         path: String, chunkSize: Int = ChunkReader.defaultChunkSize, gzipChunkSize: Int? = nil,
         decompressInBackground: Bool = true
     ) throws(InputError) {
+        try self.init(file: RawFile(path: path), chunkSize: chunkSize, gzipChunkSize: gzipChunkSize, decompressInBackground: decompressInBackground)
+    }
+
+    /// Reads `file` (opened already, e.g. a rotated copy held open while logrotate renames it).
+    init(file: RawFile, chunkSize: Int = ChunkReader.defaultChunkSize, gzipChunkSize: Int? = nil, decompressInBackground: Bool = true) {
         precondition(chunkSize >= 16, "chunk size too small")
+        let path = file.name
         self.path = path
-        let file = try RawFile(path: path)
         buffer = .allocate(capacity: chunkSize)
         let peeked = file.read(into: buffer, atLeast: 3)
         let magic = peeked >= 3 && buffer[0] == 0x1F && buffer[1] == 0x8B && buffer[2] == 0x08

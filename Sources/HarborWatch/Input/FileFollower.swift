@@ -77,8 +77,10 @@ public final class FileFollower {
         // copytruncate: the first bytes are not the ones we read (or the file shrank).
         var st = stat()
         if fstat(fd, &st) == 0, Int64(st.st_size) < readOffset || (fingerprint != 0 && fingerprintLength > 0 && currentFingerprint(length: fingerprintLength) != fingerprint) {
-            recoverFromCopy(emit, openFileFollows: true)
+            let last = recoverFromCopy(emit)
             startOver(rotated)
+            resume(after: last)
+            rotationStep?(.copiesRead)
         }
         // copytruncate of a file nothing was read from yet: no first bytes to compare, but a new
         // rotated copy tells.
@@ -90,19 +92,38 @@ public final class FileFollower {
         if stat(path, &now) == 0, UInt64(now.st_ino) != inode {
             drain(emit)
             if hasMore { return }  // the old file is read to its end before the new one
-            // Several rotations between two looks: the files in between are rotated copies now.
-            if fingerprint != 0, fingerprintLength > 0 { recoverFromCopy(emit, quiet: true) }
+            rotationStep?(.seen)
+            // The file the path names now is held open before the copies are listed. Several
+            // rotations between two looks, or one while this one is handled (logrotate renames the
+            // new file too): the files in between are rotated copies by then. Opened after the
+            // listing, one renamed away meanwhile was neither (its lines lost).
+            let next = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            rotationStep?(.opened)
+            let last = fingerprint != 0 && fingerprintLength > 0 ? recoverFromCopy(emit, quiet: true) : nil
             close(fd)
             fd = -1
             startOver(rotated)
-            open(emit, rotated)
+            if next >= 0 { take(next, emit, rotated) } else { open(emit, rotated) }
+            resume(after: last)
+            rotationStep?(.copiesRead)
             drain(emit)
         }
     }
 
+    /// The steps of taking up a rotated file, for tests that rotate again in between: the path
+    /// names another file, that file is open, the copies are read (the file is read next).
+    enum RotationStep { case seen, opened, copiesRead }
+    /// Called at each `RotationStep` (tests only).
+    var rotationStep: ((RotationStep) -> Void)?
+
     private func open(_ emit: (UnsafeBufferPointer<UInt8>) -> Void, _ rotated: () -> Void) {
         let f = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard f >= 0 else { return }
+        take(f, emit, rotated)
+    }
+
+    /// Reads `f` (the followed path, opened) from now on.
+    private func take(_ f: Int32, _ emit: (UnsafeBufferPointer<UInt8>) -> Void, _ rotated: () -> Void) {
         var st = stat()
         fstat(f, &st)
         fd = f
@@ -117,8 +138,9 @@ public final class FileFollower {
         if fingerprint != 0, fingerprintLength > 0 {
             // Resuming: is this still the file we read? Else look for it among the rotated copies.
             if currentFingerprint(length: fingerprintLength) != fingerprint || Int64(st.st_size) < readOffset {
-                recoverFromCopy(emit, openFileFollows: true)
+                let last = recoverFromCopy(emit)
                 startOver(rotated)
+                resume(after: last)
             }
         }
         if fingerprint == 0, readOffset == 0, unreadBaseline == nil { unreadBaseline = newestCopyHead() }
@@ -145,8 +167,8 @@ public final class FileFollower {
 
     /// A file nothing was read from yet may be copied and truncated before it is first read: its
     /// lines are then only in the new copies (those after `base`, the newest when the file was
-    /// taken up). Each is read whole, once the file shows it was truncated: while it still starts
-    /// as the newest copy does (copied, not yet truncated) it is left to be read as it is.
+    /// taken up). Each is read whole, and the file goes on after the newest if it starts as that
+    /// one does (copied, not truncated yet: `resume(after:)`).
     private func recoverUnread(since base: [UInt8], _ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
         // Looked at again only when the newest copy's name, inode, size or time changed: a file
         // that stays empty costs a few `stat` calls a poll.
@@ -155,18 +177,14 @@ public final class FileFollower {
         lastCopySignature = signature
         let members = rotatedMembers()
         guard let newest = members.first else { return }
-        let newestHead = head(of: newest)
+        let newestHead = newest.head()
         if newestHead == base { return }
-        let own = openFileHead()
-        let n = min(own.count, newestHead.count)
-        if n > 0, own[..<n] == newestHead[..<n] {
-            lastCopySignature = []  // not truncated (yet): read from the file, and looked at again
-            return
-        }
         // The copies made since `base` was newest, oldest first.
-        let known = members.firstIndex { !base.isEmpty && head(of: $0) == base } ?? members.count
-        for file in members[..<known].reversed() { stream(file, from: 0, emit) }
+        let known = members.firstIndex { !base.isEmpty && $0.head() == base } ?? members.count
+        var length: Int64 = 0
+        for file in members[..<known].reversed() { length = stream(file, from: 0, emit) }
         unreadBaseline = newestHead
+        resume(after: (newest, length))
     }
 
     private var lastCopySignature: [Int64] = []
@@ -182,57 +200,51 @@ public final class FileFollower {
         return []
     }
 
-    /// The rotated copies of the file, newest first: `NAME.0`, then `NAME.1`, `NAME.1.gz`, … `NAME.20.gz`.
-    private func rotatedMembers() -> [String] { Self.rotatedMembers(of: path) }
+    /// The rotated copies of the file, newest first (at most `limit`), held open.
+    private func rotatedMembers(limit: Int = .max) -> [RotatedCopy] { Self.rotatedMembers(of: path, limit: limit) }
 
     /// The rotated copy of `path` that starts with the `length` bytes hashed to `fingerprint`
     /// (the file as it was when a checkpoint was written), newest first; nil when none does.
-    static func rotatedCopy(of path: String, fingerprint: UInt64, length: Int) -> String? {
+    static func rotatedCopy(of path: String, fingerprint: UInt64, length: Int) -> RotatedCopy? {
         guard fingerprint != 0, length > 0 else { return nil }
         return rotatedMembers(of: path).first { headMatches($0, fingerprint: fingerprint, length: length) }
     }
 
-    /// True when the first `length` bytes of `file` (decompressed) hash to `fingerprint`.
-    private static func headMatches(_ file: String, fingerprint: UInt64, length: Int) -> Bool {
-        let h = head(of: file, length: length)
+    /// True when the first `length` bytes of `copy` (decompressed) hash to `fingerprint`.
+    private static func headMatches(_ copy: RotatedCopy, fingerprint: UInt64, length: Int) -> Bool {
+        let h = copy.head(length: length)
         return h.count == length && hash(h) == fingerprint
     }
 
-    private static func rotatedMembers(of path: String) -> [String] {
-        var members: [String] = []
-        if access(path + ".0", R_OK) == 0 { members.append(path + ".0") }
-        for i in 1...20 {
-            for name in [path + ".\(i)", path + ".\(i).gz"] where access(name, R_OK) == 0 { members.append(name) }
+    /// The rotated copies of `path`, newest first: `NAME.0`, then `NAME.1` or `NAME.1.gz`, …
+    /// `NAME.20` or `NAME.20.gz`, each opened as it is listed (at most `limit` of them).
+    ///
+    /// Logrotate moves copies up while they are listed (`NAME.1.gz` to `NAME.2.gz` …): the names
+    /// are looked at in rising order, so a copy that moves is met again, and taken once (by its
+    /// inode). `NAME.N` and `NAME.N.gz` together are one copy being compressed: the `.gz` is not
+    /// whole until `NAME.N` goes, so `NAME.N` is the one read (held open, it stays readable).
+    private static func rotatedMembers(of path: String, limit: Int = .max) -> [RotatedCopy] {
+        var members: [RotatedCopy] = []
+        var seen = Set<UInt64>()
+        func take(_ name: String) -> Bool {
+            guard let copy = RotatedCopy(name) else { return false }
+            if seen.insert(copy.inode).inserted { members.append(copy) }
+            return true
         }
-        return members
-    }
-
-    /// The first bytes (up to 1 KiB) of the rotated copy `file`, decompressed.
-    private func head(of file: String, length: Int = 1024) -> [UInt8] { Self.head(of: file, length: length) }
-
-    private static func head(of file: String, length: Int = 1024) -> [UInt8] {
-        guard let reader = try? ChunkReader(path: file, decompressInBackground: false) else { return [] }
-        var head: [UInt8] = []
-        while head.count < length, let chunk = reader.next() { head.append(contentsOf: chunk.prefix(length - head.count)) }
-        return head
-    }
-
-    /// The first bytes (up to 1 KiB) of the newest rotated copy (`[]`: none). A copy that goes
-    /// while it is read (logrotate removes `NAME.1` once `NAME.1.gz` is written) is looked for
-    /// again: taken for "no copy", every copy was later read again as new.
-    private func newestCopyHead() -> [UInt8] {
-        for _ in 0..<5 {
-            guard let newest = rotatedMembers().first else { return [] }
-            let h = head(of: newest)
-            if !h.isEmpty || access(newest, R_OK) == 0 { return h }
+        _ = take(path + ".0")
+        for i in 1...20 where members.count < limit {
+            if !take(path + ".\(i)") { _ = take(path + ".\(i).gz") }
         }
-        return []
+        return Array(members.prefix(limit))
     }
 
-    /// The first bytes (up to 1 KiB) of the open file as it is now.
-    private func openFileHead() -> [UInt8] {
+    /// The first bytes (up to 1 KiB) of the newest rotated copy (`[]`: none).
+    private func newestCopyHead() -> [UInt8] { rotatedMembers(limit: 1).first?.head() ?? [] }
+
+    /// The first bytes (up to 1 KiB) of the plain file open as `descriptor`, as it is now.
+    private static func head(of descriptor: Int32) -> [UInt8] {
         var head = [UInt8](repeating: 0, count: 1024)
-        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 1024, 0) }
+        let n = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 1024, 0) }
         return Array(head.prefix(max(0, n)))
     }
 
@@ -275,35 +287,49 @@ public final class FileFollower {
 
     /// The bytes after `readOffset` of the file we were reading, from the copy logrotate made of it
     /// (`NAME.1`, `NAME.1.gz`, or older when several rotations passed), then every newer copy whole.
-    ///
-    /// `openFileFollows`: the open file is read from its start next (it was truncated). A newer
-    /// copy that starts as it does is a copy of it (a rename after the truncation): it and any
-    /// newer are left to the reads that follow (read here too, their lines came twice).
-    private func recoverFromCopy(_ emit: (UnsafeBufferPointer<UInt8>) -> Void, quiet: Bool = false, openFileFollows: Bool = false) {
-        guard fingerprint != 0, fingerprintLength > 0 else { return }
+    /// Returns the last copy read and its length, for `resume(after:)`.
+    @discardableResult
+    private func recoverFromCopy(_ emit: (UnsafeBufferPointer<UInt8>) -> Void, quiet: Bool = false) -> (RotatedCopy, Int64)? {
+        guard fingerprint != 0, fingerprintLength > 0 else { return nil }
         // members: newest first. Find ours, then read it from readOffset and the newer ones whole.
         let members = rotatedMembers()
         guard let mine = members.firstIndex(where: { headMatches($0) }) else {
-            if quiet { return }
+            if quiet { return nil }
             warnings.append("\(path) was truncated or replaced, and no rotated copy holds the lines written after offset \(readOffset): they may be lost")
-            return
+            return nil
         }
-        stream(members[mine], from: readOffset, emit)
-        let own = openFileFollows && fd >= 0 ? openFileHead() : []
-        for newer in members[..<mine].reversed() {
-            if !own.isEmpty {
-                let h = head(of: newer, length: own.count)
-                if !h.isEmpty, own[..<h.count] == h[...] { break }
-            }
-            stream(newer, from: 0, emit)
-        }
+        var length = stream(members[mine], from: readOffset, emit)
+        for newer in members[..<mine].reversed() { length = stream(newer, from: 0, emit) }
+        return (members[0], length)
     }
 
-    private func headMatches(_ file: String) -> Bool { Self.headMatches(file, fingerprint: fingerprint, length: fingerprintLength) }
+    /// After the rotated copies were read, up to `last` (a copy and its length): the open file
+    /// goes on where that copy ends when it starts as the copy does (it is the file renamed since
+    /// it was opened, or the file that copy was made of, not truncated yet), else from its start.
+    ///
+    /// Left to the open file instead, such a copy's lines were lost when logrotate truncated the
+    /// file before it was read. A truncation after this shows as the first bytes changing, and
+    /// `recoverFromCopy` finds the copy by them. The copy's first bytes must hold a whole line: a
+    /// line cut by its writer may be how another file starts too.
+    private func resume(after last: (RotatedCopy, Int64)?) {
+        guard let (copy, length) = last, length > 0, fd >= 0, readOffset == 0 else { return }
+        let n = Int(min(1024, length))
+        let head = copy.head(length: n)
+        guard head.count == n, head.contains(0x0A) else { return }
+        var st = stat()
+        guard fstat(fd, &st) == 0, Int64(st.st_size) >= length, Self.head(of: fd).prefix(n).elementsEqual(head) else { return }
+        readOffset = length
+        fingerprint = Self.hash(head)
+        fingerprintLength = n
+        unreadBaseline = nil
+    }
 
-    /// Emits `file`'s (decompressed) bytes from `from` on.
-    private func stream(_ file: String, from: Int64, _ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
-        guard let reader = try? ChunkReader(path: file, decompressInBackground: false) else { return }
+    private func headMatches(_ copy: RotatedCopy) -> Bool { Self.headMatches(copy, fingerprint: fingerprint, length: fingerprintLength) }
+
+    /// Emits `copy`'s (decompressed) bytes from `from` on; returns its length.
+    @discardableResult
+    private func stream(_ copy: RotatedCopy, from: Int64, _ emit: (UnsafeBufferPointer<UInt8>) -> Void) -> Int64 {
+        guard let reader = copy.reader() else { return 0 }
         var pos: Int64 = 0
         while let chunk = reader.next() {
             let end = pos + Int64(chunk.count)
@@ -315,6 +341,50 @@ public final class FileFollower {
             pos = end
         }
         for w in reader.warnings { warnings.append(w.description) }
+        return pos
     }
 
+}
+
+/// A rotated copy of the followed file, held open from when the copies were listed. Logrotate
+/// renames, compresses and removes copies while they are looked at (`NAME.1` becomes `NAME.1.gz`,
+/// then `NAME.2.gz`): one read again by its name later could be gone (its lines lost) or be
+/// another (read twice).
+final class RotatedCopy {
+    let name: String
+    let inode: UInt64
+    private let fd: Int32
+
+    /// `name` opened; nil when there is no such regular file.
+    init?(_ name: String) {
+        let f = Glibc.open(name, O_RDONLY | O_CLOEXEC)
+        guard f >= 0 else { return nil }
+        var st = stat()
+        guard fstat(f, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            close(f)
+            return nil
+        }
+        self.name = name
+        self.fd = f
+        inode = UInt64(st.st_ino)
+    }
+
+    deinit { close(fd) }
+
+    /// A reader of the copy from its first byte, inflated when it is gzip (one at a time: the
+    /// readers share the file's position).
+    func reader() -> ChunkReader? {
+        let d = dup(fd)
+        guard d >= 0 else { return nil }
+        lseek(d, 0, SEEK_SET)
+        return ChunkReader(file: RawFile(descriptor: d, name: name), decompressInBackground: false)
+    }
+
+    /// The first `length` bytes (decompressed).
+    func head(length: Int = 1024) -> [UInt8] {
+        guard let reader = reader() else { return [] }
+        var head: [UInt8] = []
+        while head.count < length, let chunk = reader.next() { head.append(contentsOf: chunk.prefix(length - head.count)) }
+        return head
+    }
 }

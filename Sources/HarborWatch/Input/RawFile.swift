@@ -37,6 +37,13 @@ final class RawFile {
         #endif
     }
 
+    /// Reads `descriptor`, an open file it takes over (and closes), as `name`.
+    init(descriptor: Int32, name: String) {
+        self.name = name
+        fd = descriptor
+        ownsDescriptor = true
+    }
+
     deinit {
         if ownsDescriptor { close(fd) }
     }

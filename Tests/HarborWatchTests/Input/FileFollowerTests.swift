@@ -65,6 +65,12 @@ import Testing
         try FileManager.default.removeItem(atPath: path + ".1")
     }
 
+    /// The first half of a copytruncate: the file is copied to `.1.gz`, not truncated yet.
+    func copyNotTruncated(_ path: String) throws {
+        try shift(path)
+        try Data(gzipped(Array(try Data(contentsOf: URL(fileURLWithPath: path))))).write(to: URL(fileURLWithPath: path + ".1.gz"))
+    }
+
     func shift(_ path: String) throws {
         for n in stride(from: 9, through: 1, by: -1) where FileManager.default.fileExists(atPath: path + ".\(n).gz") {
             try FileManager.default.moveItem(atPath: path + ".\(n).gz", toPath: path + ".\(n + 1).gz")
@@ -78,6 +84,15 @@ import Testing
         let path = try dir.write("proxy.log", Array(lines("a", 0..<10).utf8))
         let f = FileFollower(path: path)
         #expect(drain(f, maxBytes: 1 << 20) == Array(lines("a", 0..<10).utf8))
+        return (path, f)
+    }
+
+    /// A follower that has read `proxy.log` in `dir`, rotated by rename: the new file is empty,
+    /// nothing read from it.
+    func followingANewFile(_ dir: TempDirectory) throws -> (String, FileFollower) {
+        let (path, f) = try following(dir)
+        try renameRotate(path)
+        #expect(drain(f, maxBytes: 1 << 20).isEmpty)
         return (path, f)
     }
 
@@ -98,18 +113,22 @@ import Testing
     }
 
     /// A file followed before its first line, copied and truncated before it was read (the
-    /// harness's `mixed` runs: lines 1600–1602 lost): its lines are only in the copy now.
-    @Test func aCopytruncateOfAFileNotYetReadIsReadFromTheCopy() throws {
+    /// harness's `mixed` runs: lines 1600–1602 lost): its lines are only in the copy now. Also
+    /// when the file then holds the start of a line cut by its writer, the same bytes as the
+    /// copy's first line starts with ("b lin"): it was taken for the file the copy was made of,
+    /// not truncated yet, and the copy's lines were lost.
+    @Test(arguments: [("b line 3 of the file\nb line 4 of the file\n", ""), ("b lin", "e 5 of the file\n")])
+    func aCopytruncateOfAFileNotYetReadIsReadFromTheCopy(written: String, later: String) throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (path, f) = try following(dir)
-        try renameRotate(path)
-        #expect(drain(f, maxBytes: 1 << 20).isEmpty)  // the new file, empty: nothing read from it
+        let (path, f) = try followingANewFile(dir)
         try append(path, lines("b", 0..<3))
         try copytruncate(path)
-        try append(path, lines("b", 3..<5))
-        let got = String(decoding: drain(f, maxBytes: 1 << 20), as: UTF8.self)
-        #expect(got == lines("b", 0..<5))
+        try append(path, written)
+        var got = String(decoding: drain(f, maxBytes: 1 << 20), as: UTF8.self)
+        try append(path, later)
+        got += String(decoding: drain(f, maxBytes: 1 << 20), as: UTF8.self)
+        #expect(got == lines("b", 0..<3) + written + later)
     }
 
     /// The window of a copytruncate between the copy and the truncation: a file not yet read
@@ -117,17 +136,91 @@ import Testing
     @Test func aCopyMadeBeforeTheTruncationIsNotReadTwice() throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (path, f) = try following(dir)
-        try renameRotate(path)
-        _ = drain(f, maxBytes: 1 << 20)
+        let (path, f) = try followingANewFile(dir)
         try append(path, lines("b", 0..<3))
-        // copied, not yet truncated
-        try shift(path)
-        try Data(gzipped(Array(lines("b", 0..<3).utf8))).write(to: URL(fileURLWithPath: path + ".1.gz"))
+        try copyNotTruncated(path)
         var got = String(decoding: drain(f, maxBytes: 1 << 20), as: UTF8.self)
         truncate(path, 0)
         try append(path, lines("b", 3..<5))
         got += String(decoding: drain(f, maxBytes: 1 << 20), as: UTF8.self)
         #expect(got == lines("b", 0..<5))
     }
+
+    /// A second rotation while the first is taken up (the rotation test's seed 11: two rotations
+    /// 27 lines apart, lines 1126–1152 lost). `.seen`: the path is renamed again after the
+    /// follower saw it name a new file and before it opened it; that file is a copy by then.
+    /// `.opened`: right after it was opened; it is read once, from the open file, not from its
+    /// copy as well (two rotations seen).
+    @Test(arguments: [(FileFollower.RotationStep.seen, 1), (.opened, 2)])
+    func aSecondRotationWhileTheFirstIsTakenUpLosesAndRepeatsNoLine(step: FileFollower.RotationStep, rotations: Int) throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (path, f) = try following(dir)
+        try append(path, lines("a", 10..<12))
+        try renameRotate(path)
+        try append(path, lines("b", 0..<4))
+        f.rotationStep = { now in
+            guard now == step else { return }
+            f.rotationStep = nil
+            try? renameRotate(path)
+            try? append(path, lines("c", 0..<3))
+        }
+        let got = String(decoding: drain(f, maxBytes: 1 << 20) + drain(f, maxBytes: 1 << 20), as: UTF8.self)
+        #expect(got == lines("a", 10..<12) + lines("b", 0..<4) + lines("c", 0..<3))
+        #expect(f.rotations == rotations)
+    }
+
+    /// Two rotations between two polls, the second caught while its copy is compressed
+    /// (`NAME.1` and a whole `NAME.1.gz`, `NAME.1` not yet removed): the lines are read once.
+    @Test func aCopyBeingCompressedIsReadOnce() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (path, f) = try following(dir)
+        try renameRotate(path)
+        try append(path, lines("b", 0..<4))
+        try shift(path)
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        try append(path + ".1", "")
+        try Data(lines("c", 0..<2).utf8).write(to: URL(fileURLWithPath: path))
+        try Data(gzipped(Array(lines("b", 0..<4).utf8))).write(to: URL(fileURLWithPath: path + ".1.gz"))
+        let got = String(decoding: drain(f, maxBytes: 1 << 20), as: UTF8.self)
+        #expect(got == lines("b", 0..<4) + lines("c", 0..<2))
+    }
+
+    /// A rotated copy held open is read whole after logrotate removed its name.
+    @Test func aCopyHeldOpenIsReadAfterItsNameIsGone() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let path = try dir.write("proxy.log.1", Array(lines("a", 0..<3).utf8))
+        let copy = try #require(RotatedCopy(path))
+        try FileManager.default.removeItem(atPath: path)
+        #expect(copy.head(length: 6) == Array("a line".utf8))
+        var got: [UInt8] = []
+        let reader = try #require(copy.reader())
+        while let chunk = reader.next() { got += chunk }
+        #expect(String(decoding: got, as: UTF8.self) == lines("a", 0..<3))
+    }
+
+    /// A copytruncate caught between its copy and its truncation (two copytruncates between two
+    /// polls, the rotation test's seed 12: lines 1546–1563 lost): the copy of the open file was
+    /// left to the open file, which was truncated before it was read. Its lines come from the
+    /// copy now, and the file goes on after them.
+    @Test func aFileTruncatedRightAfterItsCopyWasSeenLosesNoLine() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (path, f) = try following(dir)
+        try append(path, lines("a", 10..<12))
+        try copytruncate(path)
+        try append(path, lines("b", 0..<4))
+        try copyNotTruncated(path)  // the second copytruncate, half-way: truncated once the copies are read
+        f.rotationStep = { step in
+            guard step == .copiesRead else { return }
+            f.rotationStep = nil
+            truncate(path, 0)
+            try? append(path, lines("c", 0..<2))
+        }
+        let got = String(decoding: drain(f, maxBytes: 1 << 20) + drain(f, maxBytes: 1 << 20), as: UTF8.self)
+        #expect(got == lines("a", 10..<12) + lines("b", 0..<4) + lines("c", 0..<2))
+    }
+
 }

@@ -369,7 +369,7 @@ public final class WatchRunner {
             if input == nil {
                 // Rotated while harborwatch was stopped: the part to replay is in the copy.
                 if let copy = FileFollower.rotatedCopy(of: f.path, fingerprint: saved.fingerprint, length: length),
-                    let reader = try? ChunkReader(path: copy, decompressInBackground: false)
+                    let reader = copy.reader()
                 {
                     input = .copy(reader, position: 0)
                 } else {
