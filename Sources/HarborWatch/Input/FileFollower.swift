@@ -77,7 +77,7 @@ public final class FileFollower {
         // copytruncate: the first bytes are not the ones we read (or the file shrank).
         var st = stat()
         if fstat(fd, &st) == 0, Int64(st.st_size) < readOffset || (fingerprint != 0 && fingerprintLength > 0 && currentFingerprint(length: fingerprintLength) != fingerprint) {
-            let last = recoverFromCopy(emit)
+            let last = recoverFromCopy(emit, before: fd)
             startOver(rotated)
             resume(after: last)
             rotationStep?(.copiesRead)
@@ -99,7 +99,7 @@ public final class FileFollower {
             // listing, one renamed away meanwhile was neither (its lines lost).
             let next = Glibc.open(path, O_RDONLY | O_CLOEXEC)
             rotationStep?(.opened)
-            let last = fingerprint != 0 && fingerprintLength > 0 ? recoverFromCopy(emit, quiet: true) : nil
+            let last = fingerprint != 0 && fingerprintLength > 0 ? recoverFromCopy(emit, quiet: true, before: next) : nil
             close(fd)
             fd = -1
             startOver(rotated)
@@ -131,14 +131,21 @@ public final class FileFollower {
         if startAtEnd {
             readOffset = Int64(st.st_size)
             startAtEnd = false
-            noteFingerprint()
+            headBytes = Array(Self.head(of: fd).prefix(Int(min(1024, readOffset))))
+            if !headBytes.isEmpty {
+                fingerprint = Self.hash(headBytes)
+                fingerprintLength = headBytes.count
+            }
             if fingerprint == 0 { unreadBaseline = newestCopyHead() }
             return
         }
         if fingerprint != 0, fingerprintLength > 0 {
             // Resuming: is this still the file we read? Else look for it among the rotated copies.
-            if currentFingerprint(length: fingerprintLength) != fingerprint || Int64(st.st_size) < readOffset {
-                let last = recoverFromCopy(emit)
+            let head = Self.head(of: fd).prefix(fingerprintLength)
+            if head.count == fingerprintLength, Self.hash(Array(head)) == fingerprint, Int64(st.st_size) >= readOffset {
+                headBytes = Array(head)
+            } else {
+                let last = recoverFromCopy(emit, before: fd)
                 startOver(rotated)
                 resume(after: last)
             }
@@ -153,8 +160,15 @@ public final class FileFollower {
         readOffset = 0
         fingerprint = 0
         fingerprintLength = 0
-        unreadBaseline = newestCopyHead()
+        headBytes = []
+        unreadBaseline = listedNewest ?? newestCopyHead()
+        listedNewest = nil
     }
+
+    /// The first bytes of the newest copy when `recoverFromCopy` listed them: the baseline of the
+    /// file read next. Listed again after the copies were read, a copy of that file made meanwhile
+    /// (copied and truncated before its first read) was taken for the baseline, and its lines lost.
+    private var listedNewest: [UInt8]?
 
     /// The first bytes (up to 1 KiB) of the newest rotated copy when the file followed had had
     /// nothing read from it yet (`[]`: no copy); nil once something was read.
@@ -167,8 +181,8 @@ public final class FileFollower {
 
     /// A file nothing was read from yet may be copied and truncated before it is first read: its
     /// lines are then only in the new copies (those after `base`, the newest when the file was
-    /// taken up). Each is read whole, and the file goes on after the newest if it starts as that
-    /// one does (copied, not truncated yet: `resume(after:)`).
+    /// taken up). Each is read whole, up to the one the file starts as (copied, not truncated
+    /// yet), after which the file goes on (`resume(after:)`).
     private func recoverUnread(since base: [UInt8], _ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
         // Looked at again only when the newest copy's name, inode, size or time changed: a file
         // that stays empty costs a few `stat` calls a poll.
@@ -181,10 +195,9 @@ public final class FileFollower {
         if newestHead == base { return }
         // The copies made since `base` was newest, oldest first.
         let known = members.firstIndex { !base.isEmpty && $0.head() == base } ?? members.count
-        var length: Int64 = 0
-        for file in members[..<known].reversed() { length = stream(file, from: 0, emit) }
+        let last = streamCopies(members[..<known].reversed(), from: 0, before: fd, emit)
         unreadBaseline = newestHead
-        resume(after: (newest, length))
+        resume(after: last)
     }
 
     private var lastCopySignature: [Int64] = []
@@ -257,20 +270,27 @@ public final class FileFollower {
             let want = min(buffer.count, budget)
             let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(readOffset)) }
             if n <= 0 { break }
+            // Truncated and written past `readOffset` since the last look (a copytruncate while a
+            // stalled reader took its time): these bytes may be the new lines. They are left, and
+            // the next poll reads the lines before the truncation from the copy.
+            if fingerprintLength > 0, currentFingerprint(length: fingerprintLength) != fingerprint { break }
             budget -= n
             buffer.withUnsafeBufferPointer { emit(UnsafeBufferPointer(rebasing: $0[0..<n])) }
+            if readOffset < 1024, Int64(headBytes.count) == readOffset {
+                // The fingerprint covers the first KiB as it was read, not the file as it is now:
+                // truncated and written again since, the file looked unchanged (its fingerprint
+                // taken from the new bytes), and the lines before the truncation were lost.
+                buffer.withUnsafeBufferPointer { headBytes += $0[0..<min(n, 1024 - headBytes.count)] }
+                fingerprint = Self.hash(headBytes)
+                fingerprintLength = headBytes.count
+            }
             readOffset += Int64(n)
             unreadBaseline = nil
-            if fingerprintLength < 1024 { noteFingerprint() }
         }
     }
 
-    private func noteFingerprint() {
-        let len = Int(min(1024, readOffset))
-        guard len > fingerprintLength else { return }
-        fingerprint = currentFingerprint(length: len)
-        fingerprintLength = len
-    }
+    /// The first bytes of the file read so far (up to 1 KiB), as read: `fingerprint` is their hash.
+    private var headBytes: [UInt8] = []
 
     private func currentFingerprint(length: Int) -> UInt64 {
         var head = [UInt8](repeating: 0, count: length)
@@ -286,21 +306,42 @@ public final class FileFollower {
     }
 
     /// The bytes after `readOffset` of the file we were reading, from the copy logrotate made of it
-    /// (`NAME.1`, `NAME.1.gz`, or older when several rotations passed), then every newer copy whole.
-    /// Returns the last copy read and its length, for `resume(after:)`.
+    /// (`NAME.1`, `NAME.1.gz`, or older when several rotations passed), then the newer copies
+    /// whole, up to the one `next` (the file read next, -1: none) starts as. Returns the last copy
+    /// read and its length, for `resume(after:)`.
     @discardableResult
-    private func recoverFromCopy(_ emit: (UnsafeBufferPointer<UInt8>) -> Void, quiet: Bool = false) -> (RotatedCopy, Int64)? {
+    private func recoverFromCopy(_ emit: (UnsafeBufferPointer<UInt8>) -> Void, quiet: Bool = false, before next: Int32) -> (RotatedCopy, Int64)? {
         guard fingerprint != 0, fingerprintLength > 0 else { return nil }
         // members: newest first. Find ours, then read it from readOffset and the newer ones whole.
         let members = rotatedMembers()
+        listedNewest = members.first?.head() ?? []
         guard let mine = members.firstIndex(where: { headMatches($0) }) else {
             if quiet { return nil }
             warnings.append("\(path) was truncated or replaced, and no rotated copy holds the lines written after offset \(readOffset): they may be lost")
             return nil
         }
-        var length = stream(members[mine], from: readOffset, emit)
-        for newer in members[..<mine].reversed() { length = stream(newer, from: 0, emit) }
-        return (members[0], length)
+        return streamCopies(members[...mine].reversed(), from: readOffset, before: next, emit)
+    }
+
+    /// Reads `copies` (oldest first; the first from `from`, the others whole) up to the one the
+    /// file open as `next` starts as: that file goes on after it (`resume(after:)`), and the
+    /// copies newer than it are made of files after it, read when the rename is seen. Returns the
+    /// last copy read and its length.
+    ///
+    /// A copytruncate then two renames between two looks: the open file is the second newest
+    /// copy, the newest is the file after it. Read to the newest, the open file was then read
+    /// again from its start, and the newest again after it.
+    private func streamCopies(
+        _ copies: some Sequence<RotatedCopy>, from: Int64, before next: Int32, _ emit: (UnsafeBufferPointer<UInt8>) -> Void
+    ) -> (RotatedCopy, Int64)? {
+        var last: (RotatedCopy, Int64)?
+        var start = from
+        for copy in copies {
+            last = (copy, stream(copy, from: start, emit))
+            start = 0
+            if Self.file(next, startsAs: last) { break }
+        }
+        return last
     }
 
     /// After the rotated copies were read, up to `last` (a copy and its length): the open file
@@ -309,19 +350,26 @@ public final class FileFollower {
     ///
     /// Left to the open file instead, such a copy's lines were lost when logrotate truncated the
     /// file before it was read. A truncation after this shows as the first bytes changing, and
-    /// `recoverFromCopy` finds the copy by them. The copy's first bytes must hold a whole line: a
-    /// line cut by its writer may be how another file starts too.
+    /// `recoverFromCopy` finds the copy by them.
     private func resume(after last: (RotatedCopy, Int64)?) {
-        guard let (copy, length) = last, length > 0, fd >= 0, readOffset == 0 else { return }
+        guard let (copy, length) = last, readOffset == 0, Self.file(fd, startsAs: last) else { return }
+        headBytes = copy.head(length: Int(min(1024, length)))
+        readOffset = length
+        fingerprint = Self.hash(headBytes)
+        fingerprintLength = headBytes.count
+        unreadBaseline = nil
+    }
+
+    /// True when the file open as `descriptor` is at least as long as the copy (`copy` and its
+    /// length) and starts with the same bytes (up to 1 KiB), which hold a whole line: a line cut
+    /// by its writer may be how another file starts too.
+    private static func file(_ descriptor: Int32, startsAs copy: (RotatedCopy, Int64)?) -> Bool {
+        guard descriptor >= 0, let (copy, length) = copy, length > 0 else { return false }
         let n = Int(min(1024, length))
         let head = copy.head(length: n)
-        guard head.count == n, head.contains(0x0A) else { return }
+        guard head.count == n, head.contains(0x0A) else { return false }
         var st = stat()
-        guard fstat(fd, &st) == 0, Int64(st.st_size) >= length, Self.head(of: fd).prefix(n).elementsEqual(head) else { return }
-        readOffset = length
-        fingerprint = Self.hash(head)
-        fingerprintLength = n
-        unreadBaseline = nil
+        return fstat(descriptor, &st) == 0 && Int64(st.st_size) >= length && Self.head(of: descriptor).prefix(n).elementsEqual(head)
     }
 
     private func headMatches(_ copy: RotatedCopy) -> Bool { Self.headMatches(copy, fingerprint: fingerprint, length: fingerprintLength) }

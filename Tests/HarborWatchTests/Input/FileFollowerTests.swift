@@ -87,6 +87,22 @@ import Testing
         return (path, f)
     }
 
+    /// What `f` reads in a poll of `maxBytes` during which, once the first bytes were handed on,
+    /// the file is rotated again (`rotate`), and in the polls after it.
+    func pollRotating(_ f: FileFollower, maxBytes: Int, rotate: () -> Void) -> String {
+        var got: [UInt8] = []
+        var rotating = true
+        f.poll(maxBytes: maxBytes, { bytes in
+            got += bytes
+            if rotating {
+                rotating = false
+                rotate()
+            }
+        }, rotated: {})
+        got += drain(f, maxBytes: 1 << 20)
+        return String(decoding: got, as: UTF8.self)
+    }
+
     /// A follower that has read `proxy.log` in `dir`, rotated by rename: the new file is empty,
     /// nothing read from it.
     func followingANewFile(_ dir: TempDirectory) throws -> (String, FileFollower) {
@@ -98,18 +114,24 @@ import Testing
 
     /// A copytruncate and then a rename between two polls (the harness's seed 217: lines
     /// 711–714 twice): the truncated file's new lines are in the newest copy, and were read from
-    /// there and again from the open file, which had been renamed to that copy.
-    @Test func aCopytruncateThenARenameBetweenTwoPollsReadsEachLineOnce() throws {
+    /// there and again from the open file, which had been renamed to that copy. With a second
+    /// rename (the amplified harness, `mixed` seed 1: lines 2072–2140 twice), the open file is
+    /// the second newest copy, and the newest the file after it.
+    @Test(arguments: [1, 2])
+    func aCopytruncateThenRenamesBetweenTwoPollsReadEachLineOnce(renames: Int) throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
         let (path, f) = try following(dir)
         try append(path, lines("a", 10..<12))
         try copytruncate(path)
-        try append(path, lines("b", 0..<4))
-        try renameRotate(path)
-        try append(path, lines("c", 0..<3))
-        let got = String(decoding: drain(f, maxBytes: 1 << 20), as: UTF8.self)
-        #expect(got == lines("a", 10..<12) + lines("b", 0..<4) + lines("c", 0..<3))
+        var expected = lines("a", 10..<12)
+        for (n, tag) in ["b", "c", "d"].prefix(renames + 1).enumerated() {
+            if n > 0 { try renameRotate(path) }
+            try append(path, lines(tag, 0..<(4 - n)))
+            expected += lines(tag, 0..<(4 - n))
+        }
+        let got = String(decoding: drain(f, maxBytes: 1 << 20) + drain(f, maxBytes: 1 << 20), as: UTF8.self)
+        #expect(got == expected)
     }
 
     /// A file followed before its first line, copied and truncated before it was read (the
@@ -201,26 +223,60 @@ import Testing
         #expect(String(decoding: got, as: UTF8.self) == lines("a", 0..<3))
     }
 
-    /// A copytruncate caught between its copy and its truncation (two copytruncates between two
-    /// polls, the rotation test's seed 12: lines 1546–1563 lost): the copy of the open file was
-    /// left to the open file, which was truncated before it was read. Its lines come from the
-    /// copy now, and the file goes on after them.
-    @Test func aFileTruncatedRightAfterItsCopyWasSeenLosesNoLine() throws {
+    /// A second copytruncate while the first is taken up. `true`: caught between its copy and
+    /// its truncation, which comes once the copies are read (the rotation test's seed 12: lines
+    /// 1546–1563 lost): the copy of the open file was left to the open file, truncated before it
+    /// was read; its lines come from the copy now, and the file goes on after them. `false`: while
+    /// the lines of the first copy are read (the amplified harness after a restart: 4 lines
+    /// lost): the file read next was compared with the newest copy listed after the copies were
+    /// read, already the copy of that file, so its lines were taken as read; the copies listed
+    /// before count.
+    @Test(arguments: [true, false])
+    func aSecondCopytruncateWhileTheFirstIsTakenUpLosesNoLine(halfWay: Bool) throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
         let (path, f) = try following(dir)
         try append(path, lines("a", 10..<12))
         try copytruncate(path)
         try append(path, lines("b", 0..<4))
-        try copyNotTruncated(path)  // the second copytruncate, half-way: truncated once the copies are read
-        f.rotationStep = { step in
-            guard step == .copiesRead else { return }
-            f.rotationStep = nil
-            truncate(path, 0)
-            try? append(path, lines("c", 0..<2))
+        let got: String
+        if halfWay {
+            try copyNotTruncated(path)
+            f.rotationStep = { step in
+                guard step == .copiesRead else { return }
+                f.rotationStep = nil
+                truncate(path, 0)
+                try? append(path, lines("c", 0..<3))
+            }
+            got = String(decoding: drain(f, maxBytes: 1 << 20) + drain(f, maxBytes: 1 << 20), as: UTF8.self)
+        } else {
+            got = pollRotating(f, maxBytes: 1 << 20) {
+                try? copytruncate(path)
+                try? append(path, lines("c", 0..<3))
+            }
         }
-        let got = String(decoding: drain(f, maxBytes: 1 << 20) + drain(f, maxBytes: 1 << 20), as: UTF8.self)
-        #expect(got == lines("a", 10..<12) + lines("b", 0..<4) + lines("c", 0..<2))
+        #expect(got == lines("a", 10..<12) + lines("b", 0..<4) + lines("c", 0..<3))
+    }
+
+
+    /// A copytruncate while lines are read (the amplified harness's `copytruncate` seeds: whole
+    /// copies lost, with a reader stalled on a busy machine). `budget`: the read stops after the
+    /// lines, and the fingerprint was taken from the file as it was then, truncated and written
+    /// again, so the file looked unchanged and was read on from the middle of its new lines; it
+    /// is taken from the bytes as read. No budget: the same read went on into the new lines; the
+    /// first bytes are compared after each read.
+    @Test(arguments: [true, false])
+    func aTruncationWhileLinesAreReadIsNoticed(budget: Bool) throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (path, f) = try following(dir)
+        let more = lines("a", 10..<12)
+        try append(path, more)
+        let got = pollRotating(f, maxBytes: budget ? more.utf8.count : 1 << 20) {
+            try? copytruncate(path)
+            try? append(path, lines("c", 0..<20))
+        }
+        #expect(got == more + lines("c", 0..<20))
     }
 
 }
