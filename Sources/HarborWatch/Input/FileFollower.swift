@@ -77,9 +77,9 @@ public final class FileFollower {
         // copytruncate: the first bytes are not the ones we read (or the file shrank).
         var st = stat()
         if fstat(fd, &st) == 0, Int64(st.st_size) < readOffset || (fingerprint != 0 && fingerprintLength > 0 && currentFingerprint(length: fingerprintLength) != fingerprint) {
-            let last = recoverFromCopy(emit, before: fd)
-            startOver(rotated)
-            resume(after: last)
+            let recovery = recoverFromCopy(emit, before: fd)
+            startOver(rotated, baseline: recovery.newestHead)
+            resume(after: recovery.continuesAfter)
             rotationStep?(.copiesRead)
         }
         // copytruncate of a file nothing was read from yet: no first bytes to compare, but a new
@@ -99,12 +99,12 @@ public final class FileFollower {
             // listing, one renamed away meanwhile was neither (its lines lost).
             let next = Glibc.open(path, O_RDONLY | O_CLOEXEC)
             rotationStep?(.opened)
-            let last = fingerprint != 0 && fingerprintLength > 0 ? recoverFromCopy(emit, quiet: true, before: next) : nil
+            let recovery = recoverFromCopy(emit, quiet: true, before: next)
             close(fd)
             fd = -1
-            startOver(rotated)
+            startOver(rotated, baseline: recovery.newestHead)
             if next >= 0 { take(next, emit, rotated) } else { open(emit, rotated) }
-            resume(after: last)
+            resume(after: recovery.continuesAfter)
             rotationStep?(.copiesRead)
             drain(emit)
         }
@@ -131,11 +131,7 @@ public final class FileFollower {
         if startAtEnd {
             readOffset = Int64(st.st_size)
             startAtEnd = false
-            headBytes = Array(Self.head(of: fd).prefix(Int(min(1024, readOffset))))
-            if !headBytes.isEmpty {
-                fingerprint = Self.hash(headBytes)
-                fingerprintLength = headBytes.count
-            }
+            noteHead(Array(Self.head(of: fd).prefix(Int(min(1024, readOffset)))))
             if fingerprint == 0 { unreadBaseline = newestCopyHead() }
             return
         }
@@ -145,30 +141,28 @@ public final class FileFollower {
             if head.count == fingerprintLength, Self.hash(Array(head)) == fingerprint, Int64(st.st_size) >= readOffset {
                 headBytes = Array(head)
             } else {
-                let last = recoverFromCopy(emit, before: fd)
-                startOver(rotated)
-                resume(after: last)
+                let recovery = recoverFromCopy(emit, before: fd)
+                startOver(rotated, baseline: recovery.newestHead)
+                resume(after: recovery.continuesAfter)
             }
         }
         if fingerprint == 0, readOffset == 0, unreadBaseline == nil { unreadBaseline = newestCopyHead() }
     }
 
     /// A new file from its first byte (after a rotation): the caller ends its pending line.
-    private func startOver(_ rotated: () -> Void) {
+    /// `baseline`: the newest copy's first bytes when the copies were listed, if they were (see
+    /// `unreadBaseline`; listed again after they were read, a copy of the file read next made
+    /// meanwhile, copied and truncated before its first read, was taken for the baseline and its
+    /// lines lost).
+    private func startOver(_ rotated: () -> Void, baseline: [UInt8]? = nil) {
         rotations += 1
         rotated()
         readOffset = 0
         fingerprint = 0
         fingerprintLength = 0
         headBytes = []
-        unreadBaseline = listedNewest ?? newestCopyHead()
-        listedNewest = nil
+        unreadBaseline = baseline ?? newestCopyHead()
     }
-
-    /// The first bytes of the newest copy when `recoverFromCopy` listed them: the baseline of the
-    /// file read next. Listed again after the copies were read, a copy of that file made meanwhile
-    /// (copied and truncated before its first read) was taken for the baseline, and its lines lost.
-    private var listedNewest: [UInt8]?
 
     /// The first bytes (up to 1 KiB) of the newest rotated copy when the file followed had had
     /// nothing read from it yet (`[]`: no copy); nil once something was read.
@@ -195,9 +189,9 @@ public final class FileFollower {
         if newestHead == base { return }
         // The copies made since `base` was newest, oldest first.
         let known = members.firstIndex { !base.isEmpty && $0.head() == base } ?? members.count
-        let last = streamCopies(members[..<known].reversed(), from: 0, before: fd, emit)
+        let continuesAfter = streamCopies(members[..<known].reversed(), from: 0, before: fd, emit)
         unreadBaseline = newestHead
-        resume(after: last)
+        resume(after: continuesAfter)
     }
 
     private var lastCopySignature: [Int64] = []
@@ -280,9 +274,7 @@ public final class FileFollower {
                 // The fingerprint covers the first KiB as it was read, not the file as it is now:
                 // truncated and written again since, the file looked unchanged (its fingerprint
                 // taken from the new bytes), and the lines before the truncation were lost.
-                buffer.withUnsafeBufferPointer { headBytes += $0[0..<min(n, 1024 - headBytes.count)] }
-                fingerprint = Self.hash(headBytes)
-                fingerprintLength = headBytes.count
+                buffer.withUnsafeBufferPointer { noteHead(headBytes + $0[0..<min(n, 1024 - headBytes.count)]) }
             }
             readOffset += Int64(n)
             unreadBaseline = nil
@@ -291,6 +283,13 @@ public final class FileFollower {
 
     /// The first bytes of the file read so far (up to 1 KiB), as read: `fingerprint` is their hash.
     private var headBytes: [UInt8] = []
+
+    /// Takes `bytes` as the file's first bytes (none: no fingerprint yet).
+    private func noteHead(_ bytes: [UInt8]) {
+        headBytes = bytes
+        fingerprint = bytes.isEmpty ? 0 : Self.hash(bytes)
+        fingerprintLength = bytes.count
+    }
 
     private func currentFingerprint(length: Int) -> UInt64 {
         var head = [UInt8](repeating: 0, count: length)
@@ -305,28 +304,35 @@ public final class FileFollower {
         return h == 0 ? 1 : h
     }
 
+    /// What reading the rotated copies found: the copy the file read next goes on after (nil: that
+    /// file is read from its start), and the newest copy's first bytes when they were listed.
+    private struct Recovery {
+        var continuesAfter: (RotatedCopy, Int64)?
+        var newestHead: [UInt8]?
+    }
+
     /// The bytes after `readOffset` of the file we were reading, from the copy logrotate made of it
     /// (`NAME.1`, `NAME.1.gz`, or older when several rotations passed), then the newer copies
-    /// whole, up to the one `next` (the file read next, -1: none) starts as. Returns the last copy
-    /// read and its length, for `resume(after:)`.
-    @discardableResult
-    private func recoverFromCopy(_ emit: (UnsafeBufferPointer<UInt8>) -> Void, quiet: Bool = false, before next: Int32) -> (RotatedCopy, Int64)? {
-        guard fingerprint != 0, fingerprintLength > 0 else { return nil }
+    /// whole, up to the one `next` (the file read next, -1: none) starts as.
+    private func recoverFromCopy(_ emit: (UnsafeBufferPointer<UInt8>) -> Void, quiet: Bool = false, before next: Int32) -> Recovery {
+        guard fingerprint != 0, fingerprintLength > 0 else { return Recovery() }
         // members: newest first. Find ours, then read it from readOffset and the newer ones whole.
         let members = rotatedMembers()
-        listedNewest = members.first?.head() ?? []
+        var recovery = Recovery(newestHead: members.first?.head() ?? [])
         guard let mine = members.firstIndex(where: { headMatches($0) }) else {
-            if quiet { return nil }
-            warnings.append("\(path) was truncated or replaced, and no rotated copy holds the lines written after offset \(readOffset): they may be lost")
-            return nil
+            if !quiet {
+                warnings.append("\(path) was truncated or replaced, and no rotated copy holds the lines written after offset \(readOffset): they may be lost")
+            }
+            return recovery
         }
-        return streamCopies(members[...mine].reversed(), from: readOffset, before: next, emit)
+        recovery.continuesAfter = streamCopies(members[...mine].reversed(), from: readOffset, before: next, emit)
+        return recovery
     }
 
     /// Reads `copies` (oldest first; the first from `from`, the others whole) up to the one the
-    /// file open as `next` starts as: that file goes on after it (`resume(after:)`), and the
-    /// copies newer than it are made of files after it, read when the rename is seen. Returns the
-    /// last copy read and its length.
+    /// file open as `next` starts as, and returns it with its length: that file goes on after it
+    /// (`resume(after:)`), and the copies newer than it are made of files after it, read when the
+    /// rename is seen. Nil when `next` starts as none of them.
     ///
     /// A copytruncate then two renames between two looks: the open file is the second newest
     /// copy, the newest is the file after it. Read to the newest, the open file was then read
@@ -334,29 +340,26 @@ public final class FileFollower {
     private func streamCopies(
         _ copies: some Sequence<RotatedCopy>, from: Int64, before next: Int32, _ emit: (UnsafeBufferPointer<UInt8>) -> Void
     ) -> (RotatedCopy, Int64)? {
-        var last: (RotatedCopy, Int64)?
         var start = from
         for copy in copies {
-            last = (copy, stream(copy, from: start, emit))
+            let read = (copy, stream(copy, from: start, emit))
             start = 0
-            if Self.file(next, startsAs: last) { break }
+            if Self.file(next, startsAs: read) { return read }
         }
-        return last
+        return nil
     }
 
-    /// After the rotated copies were read, up to `last` (a copy and its length): the open file
-    /// goes on where that copy ends when it starts as the copy does (it is the file renamed since
-    /// it was opened, or the file that copy was made of, not truncated yet), else from its start.
+    /// After the rotated copies were read: the open file goes on where `copy` (the one it starts
+    /// as: it is the file renamed since it was opened, or the file that copy was made of, not
+    /// truncated yet) ends, not from its start.
     ///
     /// Left to the open file instead, such a copy's lines were lost when logrotate truncated the
     /// file before it was read. A truncation after this shows as the first bytes changing, and
     /// `recoverFromCopy` finds the copy by them.
-    private func resume(after last: (RotatedCopy, Int64)?) {
-        guard let (copy, length) = last, readOffset == 0, Self.file(fd, startsAs: last) else { return }
-        headBytes = copy.head(length: Int(min(1024, length)))
+    private func resume(after copy: (RotatedCopy, Int64)?) {
+        guard let (copy, length) = copy, readOffset == 0 else { return }
+        noteHead(copy.head(length: Int(min(1024, length))))
         readOffset = length
-        fingerprint = Self.hash(headBytes)
-        fingerprintLength = headBytes.count
         unreadBaseline = nil
     }
 
@@ -375,7 +378,6 @@ public final class FileFollower {
     private func headMatches(_ copy: RotatedCopy) -> Bool { Self.headMatches(copy, fingerprint: fingerprint, length: fingerprintLength) }
 
     /// Emits `copy`'s (decompressed) bytes from `from` on; returns its length.
-    @discardableResult
     private func stream(_ copy: RotatedCopy, from: Int64, _ emit: (UnsafeBufferPointer<UInt8>) -> Void) -> Int64 {
         guard let reader = copy.reader() else { return 0 }
         var pos: Int64 = 0

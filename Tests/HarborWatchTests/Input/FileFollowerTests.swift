@@ -87,6 +87,16 @@ import Testing
         return (path, f)
     }
 
+    /// What `f` reads in two polls, the file rotated again (`rotate`) when the first reaches `step`.
+    func readRotating(_ f: FileFollower, at step: FileFollower.RotationStep, rotate: @escaping () -> Void) -> String {
+        f.rotationStep = { now in
+            guard now == step else { return }
+            f.rotationStep = nil
+            rotate()
+        }
+        return String(decoding: drain(f, maxBytes: 1 << 20) + drain(f, maxBytes: 1 << 20), as: UTF8.self)
+    }
+
     /// What `f` reads in a poll of `maxBytes` during which, once the first bytes were handed on,
     /// the file is rotated again (`rotate`), and in the polls after it.
     func pollRotating(_ f: FileFollower, maxBytes: Int, rotate: () -> Void) -> String {
@@ -181,13 +191,10 @@ import Testing
         try append(path, lines("a", 10..<12))
         try renameRotate(path)
         try append(path, lines("b", 0..<4))
-        f.rotationStep = { now in
-            guard now == step else { return }
-            f.rotationStep = nil
+        let got = readRotating(f, at: step) {
             try? renameRotate(path)
             try? append(path, lines("c", 0..<3))
         }
-        let got = String(decoding: drain(f, maxBytes: 1 << 20) + drain(f, maxBytes: 1 << 20), as: UTF8.self)
         #expect(got == lines("a", 10..<12) + lines("b", 0..<4) + lines("c", 0..<3))
         #expect(f.rotations == rotations)
     }
@@ -242,13 +249,10 @@ import Testing
         let got: String
         if halfWay {
             try copyNotTruncated(path)
-            f.rotationStep = { step in
-                guard step == .copiesRead else { return }
-                f.rotationStep = nil
+            got = readRotating(f, at: .copiesRead) {
                 truncate(path, 0)
                 try? append(path, lines("c", 0..<3))
             }
-            got = String(decoding: drain(f, maxBytes: 1 << 20) + drain(f, maxBytes: 1 << 20), as: UTF8.self)
         } else {
             got = pollRotating(f, maxBytes: 1 << 20) {
                 try? copytruncate(path)
