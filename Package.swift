@@ -32,10 +32,12 @@ let package = Package(
         ),
         // libcurl through dlopen (only loaded when a webhook is sent).
         .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        // The SIGBUS guard of files read through mmap (a file truncated while mapped).
+        .target(name: "CMapGuard", path: "Sources/CMapGuard"),
         .target(
             name: "HarborWatch",
             dependencies: [
-                "CPCRE2", "CZlib", "CCurl",
+                "CPCRE2", "CZlib", "CCurl", "CMapGuard",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -71,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HarborWatchTests",
-            dependencies: ["HarborWatch"],
+            dependencies: ["HarborWatch", "CMapGuard"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

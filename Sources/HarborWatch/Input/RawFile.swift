@@ -48,6 +48,27 @@ final class RawFile {
         if ownsDescriptor { close(fd) }
     }
 
+    /// The size of a regular file, nil for anything else (a pipe, a terminal, stdin).
+    func regularFileSize() -> Int? {
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(info.st_size)
+    }
+
+    /// Maps `length` bytes from `offset` (a multiple of the page size) read-only; nil when it cannot.
+    func map(offset: Int, length: Int) -> UnsafeRawPointer? {
+        #if os(Linux)
+            let flags = MAP_PRIVATE | MAP_POPULATE
+        #else
+            let flags = MAP_PRIVATE
+        #endif
+        guard let m = mmap(nil, length, PROT_READ, flags, fd, off_t(offset)), m != MAP_FAILED else { return nil }
+        return UnsafeRawPointer(m)
+    }
+
+    /// Moves the read position to `offset`; false when it cannot.
+    func seek(to offset: Int) -> Bool { lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) }
+
     /// Reads up to `count` bytes into `buffer`: the number read, 0 at the end, -1 on error (see `lastError`).
     func read(into buffer: UnsafeMutableRawPointer, count: Int) -> Int {
         while true {

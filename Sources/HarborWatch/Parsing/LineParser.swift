@@ -261,7 +261,11 @@ public struct LineParser {
     }
 
     private mutating func tryNginx(_ b: LineBytes, _ r: Range<Int>, into e: inout Event) -> Bool {
-        if nginx[preferredNginx].parse(b, r, into: &e, interner: &interner) {
+        // The preferred parser without a retain and release of it per line (`nginx` holds it).
+        let hit = Unmanaged.passUnretained(nginx[preferredNginx])._withUnsafeGuaranteedRef {
+            $0.parse(b, r, into: &e, interner: &interner)
+        }
+        if hit {
             counts[Self.fixedNames.count + preferredNginx] += 1
             return true
         }

@@ -53,7 +53,7 @@ struct LineProcessor {
             if e.format == .harborText || e.format == .registryLogrus {
                 pending = consume e
             } else {
-                out.append(e)
+                out.append(consume e)  // a copy was retained, and the local released after it
             }
         case .skip(let reason):
             stats.skipped[reason, default: 0] += 1

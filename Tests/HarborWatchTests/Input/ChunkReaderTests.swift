@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import HarborWatch
+import CMapGuard
 
 @Suite struct ChunkReaderTests {
     static let modes: [(background: Bool, chunkSize: Int)] = [(false, 4096), (true, 4096), (false, 1 << 20), (true, 1 << 20)]
@@ -238,5 +239,111 @@ import Testing
             let reader = try ChunkReader(path: path, chunkSize: 4096, decompressInBackground: true)
             #expect(reader.next() != nil)
         }
+    }
+
+    // MARK: plain files read through mmap (`mapped:`, as `analyze` and `parse` read them)
+
+    /// Chunk sizes and windows (a window a whole number of chunks, and not).
+    static let mappedModes: [(chunkSize: Int, window: Int)] = [(4096, 16384), (5000, 12288), (1 << 15, 1 << 20)]
+
+    @Test(arguments: mappedModes)
+    func mappedFileIsDeliveredUnchanged(mode: (chunkSize: Int, window: Int)) throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let text = sampleLog(lines: 3000)
+        let path = try dir.write("proxy.log", text)
+        let reader = try ChunkReader(path: path, chunkSize: mode.chunkSize, mapped: true, mapWindow: mode.window)
+        var largest = 0
+        var all: [UInt8] = []
+        while let chunk = reader.next() {
+            largest = max(largest, chunk.count)
+            all.append(contentsOf: chunk)
+        }
+        #expect(all.count == text.count)
+        #expect(all.elementsEqual(text))
+        #expect(reader.bytesRead == Int64(text.count))
+        #expect(largest <= mode.chunkSize)
+        #expect(reader.warnings.isEmpty)
+    }
+
+    /// Bytes appended after the file was opened (past the mapped part) are read too, and a call
+    /// after the end reads what was appended since.
+    @Test func mappedFileGoesOnWithWhatWasAppended() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let first = sampleLog(lines: 1000), more = sampleLog(lines: 300, seed: 7), last = sampleLog(lines: 5, seed: 9)
+        let path = try dir.write("proxy.log", first)
+        let reader = try ChunkReader(path: path, chunkSize: 4096, mapped: true, mapWindow: 16384)
+        var all: [UInt8] = Array(reader.next()!)
+        try append(more, to: path)
+        while let chunk = reader.next() { all.append(contentsOf: chunk) }
+        #expect(all.count == first.count + more.count)
+        #expect(all.elementsEqual(first + more))
+        try append(last, to: path)
+        #expect(readAll(reader).elementsEqual(last))
+        #expect(reader.bytesRead == Int64(first.count + more.count + last.count))
+    }
+
+    /// A file truncated while it is mapped (logrotate's `copytruncate`, or a shrink to a length
+    /// inside a page): no SIGBUS, no zero byte handed out, only bytes the file held where they
+    /// are read, and the new lines written after the truncation are read from the offset reached,
+    /// as `read(2)` would.
+    @Test(arguments: [0, 10_000, 40_960, 70_001])
+    func mappedFileTruncatedWhileReadEndsWithoutAFault(newLength: Int) throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let text = sampleLog(lines: 3000)  // about 400 KB
+        let path = try dir.write("proxy.log", text)
+        let reader = try ChunkReader(path: path, chunkSize: 4096, mapped: true, mapWindow: 65536)
+        var all: [UInt8] = []
+        for _ in 0..<3 { all.append(contentsOf: reader.next()!) }  // 12 KiB, in the first window
+        #expect(truncate(path, off_t(newLength)) == 0)
+        while let chunk = reader.next() { all.append(contentsOf: chunk) }
+        #expect(all.firstIndex(of: 0) == nil)
+        #expect(all.count == max(12288, newLength))
+        #expect(all.elementsEqual(text[..<max(12288, newLength)]))
+        #expect(reader.warnings.isEmpty)
+        // Lines written after the truncation, past the offset reached: read from there on.
+        let written = sampleLog(lines: 200, seed: 5)
+        try append(written, to: path)
+        let size = newLength + written.count
+        let expected = size > max(12288, newLength) ? Array(written[(max(12288, newLength) - newLength)...]) : []
+        let after = readAll(reader)
+        #expect(after.count == expected.count)
+        #expect(after.elementsEqual(expected))
+    }
+
+    /// The guard turns only faults inside a registered window into zero pages: a window
+    /// unregistered, then truncated, is not guarded any more (checked without touching it), and
+    /// a fault in a guarded window is reported with its page's offset.
+    @Test func guardReportsTheFirstPageThatFaulted() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let path = try dir.write("g.log", [UInt8](repeating: 0x61, count: 8 * page))
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        #expect(hw_map_guard_install() == 0)
+        let m = try #require(mmap(nil, 8 * page, PROT_READ, MAP_PRIVATE, fd, 0))
+        defer { munmap(m, 8 * page) }
+        let slot = hw_map_guard_add(m, 8 * page)
+        #expect(slot >= 0)
+        defer { hw_map_guard_remove(slot) }
+        #expect(hw_map_guard_fault(slot) == -1)
+        hw_map_guard_touch(m, 8 * page)
+        #expect(hw_map_guard_fault(slot) == -1)
+        #expect(truncate(path, off_t(3 * page + 10)) == 0)
+        hw_map_guard_touch(m, 8 * page)  // pages 4… are past the end: SIGBUS, caught
+        #expect(hw_map_guard_fault(slot) == 4 * page)
+        #expect(m.load(fromByteOffset: 3 * page + 9, as: UInt8.self) == 0x61)
+        #expect(m.load(fromByteOffset: 3 * page + 10, as: UInt8.self) == 0)  // the page's tail
+        #expect(m.load(fromByteOffset: 6 * page, as: UInt8.self) == 0)  // a zero page now
+    }
+
+    private func append(_ bytes: [UInt8], to path: String) throws {
+        let h = try #require(FileHandle(forWritingAtPath: path))
+        defer { try? h.close() }
+        try h.seekToEnd()
+        try h.write(contentsOf: Data(bytes))
     }
 }
