@@ -9,7 +9,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define SLOTS 256
+// Windows guarded at a time. Each is at most 256 KiB of resident page cache while it is read; a
+// file opened beyond them is read with read(2) (hw_map_guard_add returns -1).
+#define SLOTS 64
 
 typedef struct {
     _Atomic int used;

@@ -284,6 +284,28 @@ import CMapGuard
         #expect(reader.bytesRead == Int64(first.count + more.count + last.count))
     }
 
+    /// More files open at once than the guard has slots (64): those beyond are read with
+    /// `read(2)`, and every file is delivered whole, read in turns.
+    @Test func moreOpenFilesThanWindowsAreAllDelivered() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let texts = (0..<80).map { sampleLog(lines: 60, seed: UInt64($0 + 1)) }
+        let readers = try texts.enumerated().map { k, text in
+            try ChunkReader(path: dir.write("f\(k).log", text), chunkSize: 4096, mapped: true, mapWindow: 4096)
+        }
+        var got = Array(repeating: [UInt8](), count: texts.count)
+        var open = Set(texts.indices)
+        while !open.isEmpty {
+            for k in open.sorted() {
+                if let chunk = readers[k].next() { got[k].append(contentsOf: chunk) } else { open.remove(k) }
+            }
+        }
+        for k in texts.indices {
+            #expect(got[k].count == texts[k].count)
+            #expect(got[k].elementsEqual(texts[k]))
+        }
+    }
+
     /// A file truncated while it is mapped (logrotate's `copytruncate`, or a shrink to a length
     /// inside a page): no SIGBUS, no zero byte handed out, only bytes the file held where they
     /// are read, and the new lines written after the truncation are read from the offset reached,
