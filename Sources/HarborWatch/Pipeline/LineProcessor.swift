@@ -1,3 +1,15 @@
+/// Where `LineProcessor` hands its events: a list (`[Event]`, the batch and the live follower), or
+/// a function called at once (`SourceCursor.forEach`).
+protocol EventSink {
+    /// Takes `e`, an event of the source in order.
+    mutating func take(_ e: consuming Event)
+}
+
+extension Array: EventSink where Element == Event {
+    @inline(__always)
+    mutating func take(_ e: consuming Event) { append(e) }
+}
+
 /// Turns the lines of one source into events: parses each, joins continuation lines to the record
 /// before them, expands `message repeated N times`, and counts every outcome.
 ///
@@ -27,14 +39,16 @@ struct LineProcessor {
     }
 
     /// Hands out the held record, if any.
-    mutating func flush(into out: inout [Event]) {
+    @inline(__always)
+    mutating func flush<Sink: EventSink>(into out: inout Sink) {
         if let p = pending.take() {
-            out.append(p)
+            out.take(p)
         }
     }
 
     /// Reads one line.
-    mutating func handle(_ line: UnsafeBufferPointer<UInt8>, _ flags: LineFlags, into out: inout [Event]) {
+    @inline(__always)
+    mutating func handle<Sink: EventSink>(_ line: UnsafeBufferPointer<UInt8>, _ flags: LineFlags, into out: inout Sink) {
         lineNo += 1
         stats.lines += 1
         if flags.contains(.truncated) { stats.truncated += 1 }
@@ -49,11 +63,11 @@ struct LineProcessor {
         case .event(let count):
             stats.events += count
             flush(into: &out)
-            for _ in 1..<max(1, count) { out.append(e) }
+            for _ in 1..<max(1, count) { out.take(e) }
             if e.format == .harborText || e.format == .registryLogrus {
                 pending = consume e
             } else {
-                out.append(consume e)  // a copy was retained, and the local released after it
+                out.take(consume e)  // a copy was retained, and the local released after it
             }
         case .skip(let reason):
             stats.skipped[reason, default: 0] += 1

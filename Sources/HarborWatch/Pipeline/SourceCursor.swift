@@ -94,8 +94,35 @@ public final class SourceCursor: @unchecked Sendable {
         return buffer.popLast()
     }
 
+    /// Reads the whole source on this thread, calling `body` with each event as soon as its line
+    /// is read, then recycling its box into the pool (`recycle(from:)`) unless `body` kept it.
+    /// No list of a chunk's events is made, reversed and emptied: the next line takes the box
+    /// just given back, still in the cache (`parse`: 7 % of its time). Not with `startPrefetch`,
+    /// nor after `next()`.
+    func forEach(_ body: (inout Event) -> Void) {
+        precondition(queue == nil && buffer.isEmpty, "forEach reads a source from its start, on this thread")
+        withoutActuallyEscaping(body) { body in
+            // The pool as a reference the processor holds already: read through it, it is not
+            // retained and released at every event.
+            var sink = CallSink(body: body, pool: processor.pool.map { Unmanaged.passUnretained($0) })
+            while !finished { refill(into: &sink) }
+        }
+    }
+
+    /// Calls a function with each event, then recycles its box.
+    private struct CallSink: EventSink {
+        let body: (inout Event) -> Void
+        let pool: Unmanaged<EventPool>?
+
+        @inline(__always)
+        mutating func take(_ e: consuming Event) {
+            body(&e)
+            pool?._withUnsafeGuaranteedRef { e.recycle(into: $0) }
+        }
+    }
+
     /// Reads the next chunk (or opens the next file) and appends its events to `out`.
-    private func refill(into out: inout [Event]) {
+    private func refill<Sink: EventSink>(into out: inout Sink) {
         if let r = reader, let chunk = r.next() {
             framer.feed(chunk) { line, flags in self.processor.handle(line, flags, into: &out) }
             return
@@ -109,7 +136,7 @@ public final class SourceCursor: @unchecked Sendable {
         openNextFile(into: &out)
     }
 
-    private func openNextFile(into out: inout [Event]) {
+    private func openNextFile<Sink: EventSink>(into out: inout Sink) {
         while true {
             fileIndex += 1
             guard fileIndex < source.files.count else {

@@ -41,10 +41,7 @@ public struct SourceRunner {
         let c = cursor()
         let pool = EventPool()
         c.recycle(from: pool)
-        while var e = c.next() {
-            emit(&e)
-            e.recycle(into: pool)  // unless `emit` kept it
-        }
+        c.forEach(emit)  // each event's box recycled after `emit`, unless `emit` kept it
         return c.stats
     }
 
