@@ -15,10 +15,14 @@ import CMapGuard
 /// With `mapped`, a plain regular file is read through windows mapped with mmap: its chunks are the
 /// page cache's own bytes, with no `read(2)` copying each into the buffer (5–9 % of `parse`'s
 /// time on the 2 M-line benchmark log, in the kernel). At most 64 windows are mapped at a time in
-/// the process (`CMapGuard`'s slots): a file opened beyond them is read with `read(2)`. A file that shrinks while mapped (logrotate's
-/// `copytruncate`) does not raise SIGBUS: the guard (`CMapGuard`) maps zero pages where the file
-/// ended, and no byte from there on is handed out; `read(2)` then goes on from that offset, as it
-/// would have. Bytes appended after the file was opened are read with `read(2)` as well.
+/// the process (`CMapGuard`'s slots): a file opened beyond them is read with `read(2)`.
+///
+/// A file that shrinks while mapped (logrotate's `copytruncate`) does not raise SIGBUS: the guard
+/// (`CMapGuard`) maps zero pages where the file ended, and no byte from there on is handed out;
+/// `read(2)` then goes on from that offset, as it would have. The chunk handed out last may still
+/// be read by its caller when the file shrinks: from the truncation on, it reads zero bytes (a
+/// line or two the parser counts as malformed). Bytes appended after the file was opened are read
+/// with `read(2)` as well.
 public final class ChunkReader {
     /// The chunk size used when none is given: 1 MiB.
     public static let defaultChunkSize = 1 << 20
