@@ -53,7 +53,11 @@ DOCKER_UA = ("docker/24.0.7 go/go1.20.10 git-commit/311b9ff kernel/6.1.0-lab os/
 def iso(t):
     if t is None:
         return None
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % int(round((t % 1) * 1000) % 1000)
+    # Rounded to the millisecond first: a time in the last half millisecond of a second is the next
+    # second's .000 (rounding the fraction alone wrote the same second's .000, a second early: a
+    # replication's manifest_put_done 1 s before the registry's own line, and a latency 1 s short).
+    secs, ms = divmod(int(round(t * 1000)), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + ".%03dZ" % ms
 
 
 class Truth:
