@@ -426,8 +426,9 @@ final class RotatedCopy {
     func reader() -> ChunkReader? {
         let d = dup(fd)
         guard d >= 0 else { return nil }
-        lseek(d, 0, SEEK_SET)
-        return ChunkReader(file: RawFile(descriptor: d, name: name), decompressInBackground: false)
+        let file = RawFile(descriptor: d, name: name)
+        guard file.seek(to: 0) else { return nil }
+        return ChunkReader(file: file, decompressInBackground: false)
     }
 
     /// The first `length` bytes (decompressed).

@@ -14,12 +14,7 @@ import CMapGuard
         let text = sampleLog(lines: 2000)
         let path = try dir.write("proxy.log", text)
         let reader = try ChunkReader(path: path, chunkSize: mode.chunkSize, decompressInBackground: mode.background)
-        var largest = 0
-        var all: [UInt8] = []
-        while let chunk = reader.next() {
-            largest = max(largest, chunk.count)
-            all.append(contentsOf: chunk)
-        }
+        let (all, largest) = readNotingLargest(reader)
         #expect(all == text)
         #expect(!reader.isGzip)
         #expect(reader.bytesRead == Int64(text.count))
@@ -253,12 +248,7 @@ import CMapGuard
         let text = sampleLog(lines: 3000)
         let path = try dir.write("proxy.log", text)
         let reader = try ChunkReader(path: path, chunkSize: mode.chunkSize, mapped: true, mapWindow: mode.window)
-        var largest = 0
-        var all: [UInt8] = []
-        while let chunk = reader.next() {
-            largest = max(largest, chunk.count)
-            all.append(contentsOf: chunk)
-        }
+        let (all, largest) = readNotingLargest(reader)
         #expect(all.count == text.count)
         #expect(all.elementsEqual(text))
         #expect(reader.bytesRead == Int64(text.count))
@@ -362,10 +352,14 @@ import CMapGuard
         #expect(m.load(fromByteOffset: 6 * page, as: UInt8.self) == 0)  // a zero page now
     }
 
-    private func append(_ bytes: [UInt8], to path: String) throws {
-        let h = try #require(FileHandle(forWritingAtPath: path))
-        defer { try? h.close() }
-        try h.seekToEnd()
-        try h.write(contentsOf: Data(bytes))
+    /// Every byte `reader` delivers, and its largest chunk.
+    private func readNotingLargest(_ reader: ChunkReader) -> (all: [UInt8], largest: Int) {
+        var largest = 0
+        var all: [UInt8] = []
+        while let chunk = reader.next() {
+            largest = max(largest, chunk.count)
+            all.append(contentsOf: chunk)
+        }
+        return (all, largest)
     }
 }

@@ -39,12 +39,7 @@ import Testing
     }
 
     /// Appends `text` to `path`.
-    func append(_ path: String, _ text: String) throws {
-        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        h.seekToEndOfFile()
-        h.write(Data(text.utf8))
-        try h.close()
-    }
+    func append(_ path: String, _ text: String) throws { try HarborWatchTests.append(Array(text.utf8), to: path) }
 
     /// logrotate's copytruncate with `compress` and no `delaycompress`: older copies move up one,
     /// the file is copied to `.1`, truncated, and `.1` is compressed to `.1.gz`.

@@ -29,6 +29,14 @@ struct TempDirectory {
 }
 
 /// `text` gzip-compressed in one member by zlib.
+/// Appends `bytes` to the file at `path`.
+func append(_ bytes: [UInt8], to path: String) throws {
+    let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    defer { try? h.close() }
+    try h.seekToEnd()
+    try h.write(contentsOf: Data(bytes))
+}
+
 func gzipped(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] {
     var stream = z_stream()
     let status = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
