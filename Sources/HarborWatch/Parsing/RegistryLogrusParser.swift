@@ -253,7 +253,7 @@ public enum RegistryLogrusParser {
             } else if b.matches("reference", at: s) || b.matches("digest", at: s) {
                 w.reference = interner.reference(b, v)
             } else if b.matches("uuid", at: s) {
-                w.uploadId = b.string(v)
+                w.uploadId = interner.transient(b, v)
             }
         } else if b.matches("err.code", at: k) {
             w.errorCode = interner.intern(b, v)

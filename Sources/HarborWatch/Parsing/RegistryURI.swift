@@ -126,9 +126,9 @@ public enum RegistryURI {
     ) {
         w.kind = .upload
         if !keepRoute || w.repository == nil { w.repository = interner.intern(b, repo) }
-        if !id.isEmpty, !keepRoute || w.uploadId == nil { w.uploadId = b.string(id) }
+        if !id.isEmpty, !keepRoute || w.uploadId == nil { w.uploadId = interner.transient(b, id) }
         if let q = query {
-            queryValue(b, q, "digest=") { w.setUploadDigest(Escapes.percent(b, $0)) }
+            queryValue(b, q, "digest=") { w.setUploadDigest(interner.transientPercentDecoded(b, $0)) }
             queryValue(b, q, "mount=") { w.setMountDigest(Escapes.percent(b, $0)) }
             queryValue(b, q, "from=") { w.setMountFrom(Escapes.percent(b, $0)) }
         }

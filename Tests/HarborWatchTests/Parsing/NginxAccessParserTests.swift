@@ -304,6 +304,44 @@ struct SplitMix {
         }
         #expect(interner.count == 3)  // the tags and `sha256:short`
     }
+
+    /// The cache of digests and upload ids (`transient`): a value seen again gives the string made
+    /// the first time (the same storage), and every value reads as its bytes, or as them decoded
+    /// for `transientPercentDecoded`, whichever value held its slot before: 20,000 lookups of
+    /// digests that share their last 8 bytes and length (one slot), of upload ids, of values too
+    /// short or too long for a slot, and the same bytes asked for plain and decoded in turns.
+    @Test func transientValuesAreTheirBytes() {
+        var interner = StringInterner()
+        func ask(_ text: String, decoded: Bool = false) -> String {
+            let bytes = Array(("/" + text + " ").utf8)
+            return bytes.withUnsafeBufferPointer {
+                decoded ? interner.transientPercentDecoded($0, 1..<($0.count - 1)) : interner.transient($0, 1..<($0.count - 1))
+            }
+        }
+        let tail = String(repeating: "0123456789abcdef", count: 3) + "89abcdef"
+        let digest = "sha256:" + "aa" + String(tail.dropFirst(2))
+        let first = ask(digest)
+        #expect(first == digest)
+        #expect(ask(digest).words == first.words)  // found: the string made the first time
+
+        var rng = SplitMix(seed: 11)
+        var values: [(String, Bool, String)] = []  // asked, decoded, wanted
+        for k in 0..<40 {
+            let head = String(k, radix: 16)
+            let sameSlot = "sha256:" + head + String(tail.dropFirst(head.count))  // same length and last 8 bytes
+            values.append((sameSlot, false, sameSlot))
+            let encoded = "sha256%3A" + head + String(tail.dropFirst(head.count))
+            values.append((encoded, false, encoded))
+            values.append((encoded, true, "sha256:" + head + String(tail.dropFirst(head.count))))
+            let upload = "3f2a\(k)c1e-7b5d-4c44-9a0e-\(String(repeating: "d", count: 12 - String(k).count))\(k)"
+            values.append((upload, false, upload))
+        }
+        values += [("short", false, "short"), ("sha512:" + String(repeating: "ab", count: 70), false, "sha512:" + String(repeating: "ab", count: 70))]
+        for _ in 0..<20_000 {
+            let (asked, decoded, want) = values[Int(rng.next() % UInt64(values.count))]
+            #expect(ask(asked, decoded: decoded) == want)
+        }
+    }
 }
 
 @Suite struct HarborProxyPathTests {
