@@ -111,7 +111,7 @@ public struct Event: Sendable, Equatable {
     public var upstreamAddr: String? {
         @inline(__always) get { s.extra?.upstreamAddr }
         @inline(__always) set {
-            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            if newValue == nil, !s.extraTouched { return }  // nothing to clear
             writable().extraBox().upstreamAddr = newValue
         }
     }
@@ -124,7 +124,7 @@ public struct Event: Sendable, Equatable {
     public var referer: String? {
         @inline(__always) get { s.extra?.referer }
         @inline(__always) set {
-            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            if newValue == nil, !s.extraTouched { return }  // nothing to clear
             writable().extraBox().referer = newValue
         }
     }
@@ -168,7 +168,7 @@ public struct Event: Sendable, Equatable {
     public var uploadDigest: String? {
         @inline(__always) get { s.extra?.uploadDigest }
         @inline(__always) set {
-            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            if newValue == nil, !s.extraTouched { return }  // nothing to clear
             writable().extraBox().uploadDigest = newValue
         }
     }
@@ -176,7 +176,7 @@ public struct Event: Sendable, Equatable {
     public var mountDigest: String? {
         @inline(__always) get { s.extra?.mountDigest }
         @inline(__always) set {
-            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            if newValue == nil, !s.extraTouched { return }  // nothing to clear
             writable().extraBox().mountDigest = newValue
         }
     }
@@ -184,7 +184,7 @@ public struct Event: Sendable, Equatable {
     public var mountFrom: String? {
         @inline(__always) get { s.extra?.mountFrom }
         @inline(__always) set {
-            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            if newValue == nil, !s.extraTouched { return }  // nothing to clear
             writable().extraBox().mountFrom = newValue
         }
     }
@@ -192,7 +192,7 @@ public struct Event: Sendable, Equatable {
     public var pathPrefix: String? {
         @inline(__always) get { s.extra?.pathPrefix }
         @inline(__always) set {
-            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            if newValue == nil, !s.extraTouched { return }  // nothing to clear
             writable().extraBox().pathPrefix = newValue
         }
     }
@@ -212,7 +212,7 @@ public struct Event: Sendable, Equatable {
     public var caller: String? {
         @inline(__always) get { s.extra?.caller }
         @inline(__always) set {
-            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            if newValue == nil, !s.extraTouched { return }  // nothing to clear
             writable().extraBox().caller = newValue
         }
     }
@@ -225,7 +225,7 @@ public struct Event: Sendable, Equatable {
     public var errorDetail: String? {
         @inline(__always) get { s.extra?.errorDetail }
         @inline(__always) set {
-            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            if newValue == nil, !s.extraTouched { return }  // nothing to clear
             writable().extraBox().errorDetail = newValue
         }
     }
@@ -241,7 +241,7 @@ public struct Event: Sendable, Equatable {
     public var jobId: String? {
         @inline(__always) get { s.extra?.jobId }
         @inline(__always) set {
-            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            if newValue == nil, !s.extraTouched { return }  // nothing to clear
             writable().extraBox().jobId = newValue
         }
     }
@@ -249,7 +249,7 @@ public struct Event: Sendable, Equatable {
     public var jobName: String? {
         @inline(__always) get { s.extra?.jobName }
         @inline(__always) set {
-            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            if newValue == nil, !s.extraTouched { return }  // nothing to clear
             writable().extraBox().jobName = newValue
         }
     }
@@ -257,7 +257,7 @@ public struct Event: Sendable, Equatable {
     public var jobAction: JobAction {
         @inline(__always) get { s.extra?.jobAction ?? JobAction.none }
         @inline(__always) set {
-            if newValue == JobAction.none, s.extra == nil { return }  // nothing to keep: no box
+            if newValue == JobAction.none, !s.extraTouched { return }  // nothing to clear
             writable().extraBox().jobAction = newValue
         }
     }
@@ -265,7 +265,7 @@ public struct Event: Sendable, Equatable {
     public var sourceArtifact: String? {
         @inline(__always) get { s.extra?.sourceArtifact }
         @inline(__always) set {
-            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            if newValue == nil, !s.extraTouched { return }  // nothing to clear
             writable().extraBox().sourceArtifact = newValue
         }
     }
@@ -273,7 +273,7 @@ public struct Event: Sendable, Equatable {
     public var destinationArtifact: String? {
         @inline(__always) get { s.extra?.destinationArtifact }
         @inline(__always) set {
-            if newValue == nil, s.extra == nil { return }  // nothing to keep: no box
+            if newValue == nil, !s.extraTouched { return }  // nothing to clear
             writable().extraBox().destinationArtifact = newValue
         }
     }
@@ -340,9 +340,10 @@ final class EventStorage: @unchecked Sendable {
     static let empty = EventStorage()
 
     // Laid out so that no property leaves padding before the next: the 8-byte ones first, the
-    // Strings, then the two `Double?` (9 bytes) with the one-byte ones in what follows the first.
-    // 384 bytes with the object header, one allocation size class below the order of the fields'
-    // meaning (448), for every event (a `TextSlot` is 4 bytes: three fit where two of 8 did).
+    // Strings, then the two `Double?` (9 bytes) with the one-byte ones in what follows the first
+    // (a `TextSlot` is 4 bytes: three fit where two of 8 did). 384 bytes with the object header
+    // when this was written, one allocation size class below 448; fields added since made it
+    // 394 (measured 2026-12-08: the class metadata's instance size), in the 448 class.
     @usableFromInline var time: Int64 = 0
     @usableFromInline var line: Int = 0
     @usableFromInline var status: Int = 0
@@ -376,7 +377,8 @@ final class EventStorage: @unchecked Sendable {
     @usableFromInline var requestIdSlot = TextSlot()
 
     /// The fields few lines set (jobservice steps, mounts, upstreams, …): a box of their own, so
-    /// that an event without them is smaller to make, copy and free.
+    /// that an event without them is smaller to make, copy and free. Made when one of them is
+    /// first set (`extraBox`), then kept by `reset`, emptied, for the box's next events.
     @usableFromInline var extra: EventExtra?
 
     @usableFromInline var site: String = ""
@@ -448,6 +450,9 @@ final class EventStorage: @unchecked Sendable {
     @usableFromInline var isFrontLine: Bool = false
     @usableFromInline var fieldsTouched: Bool = false
     @usableFromInline var upstreamTime: Double? = nil
+    /// A field of `extra` was set since the box was new or `reset`. `reset` keeps the `extra` box
+    /// and clears only a touched one.
+    @usableFromInline var extraTouched: Bool = false
 
     @usableFromInline init() {}
 
@@ -458,14 +463,14 @@ final class EventStorage: @unchecked Sendable {
     var lazyBuffer: LineBytes { LineBytes(start: lazyBytes, count: Int(lazyCount)) }
 
     // The setters of `extra`'s fields for a parser holding the box (`Event.writable()`): a nil
-    // value makes no box, as `Event`'s setters.
-    @inline(__always) func setUpstreamAddr(_ v: String?) { if v != nil || extra != nil { extraBox().upstreamAddr = v } }
-    @inline(__always) func setReferer(_ v: String?) { if v != nil || extra != nil { extraBox().referer = v } }
-    @inline(__always) func setPathPrefix(_ v: String?) { if v != nil || extra != nil { extraBox().pathPrefix = v } }
-    @inline(__always) func setUploadDigest(_ v: String?) { if v != nil || extra != nil { extraBox().uploadDigest = v } }
-    @inline(__always) func setMountDigest(_ v: String?) { if v != nil || extra != nil { extraBox().mountDigest = v } }
-    @inline(__always) func setMountFrom(_ v: String?) { if v != nil || extra != nil { extraBox().mountFrom = v } }
-    @inline(__always) func setErrorDetail(_ v: String?) { if v != nil || extra != nil { extraBox().errorDetail = v } }
+    // value makes no box and touches none, as `Event`'s setters.
+    @inline(__always) func setUpstreamAddr(_ v: String?) { if v != nil || extraTouched { extraBox().upstreamAddr = v } }
+    @inline(__always) func setReferer(_ v: String?) { if v != nil || extraTouched { extraBox().referer = v } }
+    @inline(__always) func setPathPrefix(_ v: String?) { if v != nil || extraTouched { extraBox().pathPrefix = v } }
+    @inline(__always) func setUploadDigest(_ v: String?) { if v != nil || extraTouched { extraBox().uploadDigest = v } }
+    @inline(__always) func setMountDigest(_ v: String?) { if v != nil || extraTouched { extraBox().mountDigest = v } }
+    @inline(__always) func setMountFrom(_ v: String?) { if v != nil || extraTouched { extraBox().mountFrom = v } }
+    @inline(__always) func setErrorDetail(_ v: String?) { if v != nil || extraTouched { extraBox().errorDetail = v } }
 
     /// The text of `slot` (invalid UTF-8 repaired, as `LineBytes.string`), nil when it holds none.
     @usableFromInline func lazyText(_ slot: TextSlot) -> String? {
@@ -557,8 +562,9 @@ final class EventStorage: @unchecked Sendable {
         self.line = line
     }
 
-    /// `extra`, made when first needed.
+    /// `extra`, made when first needed, for a field to be set.
     @usableFromInline func extraBox() -> EventExtra {
+        extraTouched = true
         if let x = extra { return x }
         let x = EventExtra()
         extra = x
@@ -604,7 +610,13 @@ final class EventStorage: @unchecked Sendable {
         }
         isFrontLine = false
         clientKey = 0
-        if extra != nil { extra = nil }
+        // The box of the rarer fields is kept, emptied (its own box: no event shares it, `copy`
+        // copies it). Freed and made again, it cost a tenth of the proxy log's lines about 1,000
+        // instructions (an allocation, and a release of each of its 12 Strings in its deinit).
+        if extraTouched {
+            extra.unsafelyUnwrapped.clear()
+            extraTouched = false
+        }
         lazyCount = 0
         pathSlot = TextSlot()
         querySlot = TextSlot()
@@ -645,7 +657,10 @@ final class EventStorage: @unchecked Sendable {
         c.fields = fields
         c.isFrontLine = isFrontLine
         c.clientKey = clientKey
-        c.extra = extra?.copy()
+        if extraTouched {
+            c.extra = extra?.copy()
+            c.extraTouched = true
+        }
         if lazyCount > 0, let bytes = lazyBytes {
             let copied = UnsafeMutablePointer<UInt8>.allocate(capacity: Int(lazyCount))
             copied.update(from: bytes, count: Int(lazyCount))
@@ -776,6 +791,23 @@ final class EventExtra: @unchecked Sendable {
     var jobAction: JobAction = .none
     var sourceArtifact: String? = nil
     var destinationArtifact: String? = nil
+
+    /// Every field back to nil (`.none`), releasing only those set.
+    func clear() {
+        if upstreamAddr != nil { upstreamAddr = nil }
+        if referer != nil { referer = nil }
+        if uploadDigest != nil { uploadDigest = nil }
+        if mountDigest != nil { mountDigest = nil }
+        if mountFrom != nil { mountFrom = nil }
+        if pathPrefix != nil { pathPrefix = nil }
+        if caller != nil { caller = nil }
+        if errorDetail != nil { errorDetail = nil }
+        if jobId != nil { jobId = nil }
+        if jobName != nil { jobName = nil }
+        jobAction = .none
+        if sourceArtifact != nil { sourceArtifact = nil }
+        if destinationArtifact != nil { destinationArtifact = nil }
+    }
 
     func copy() -> EventExtra {
         let c = EventExtra()

@@ -55,7 +55,7 @@ import Testing
     /// A recycled box gives an event equal to a new one, in every stored property: a property a
     /// later change adds to the box and not to `reset` fails here (the first check makes sure
     /// this test sets every property).
-    @Test func recycledBoxIsANewOne() {
+    @Test func recycledBoxIsANewOne() throws {
         let fresh = Self.stored(Event(site: "", file: "", line: 0))
         var e = Self.everyFieldSet()
         let set = Self.stored(e)
@@ -73,10 +73,21 @@ import Testing
         #expect(ObjectIdentifier(again.s) == box)  // the same box, used again
         #expect(pool.count == 0)
         #expect(again == Event(site: "hub-1", file: "registry.log", line: 3))
-        // All but the room for kept bytes, which a recycled box keeps (empty: `lazyCount` is 0).
-        let room: Set = ["lazyBytes", "lazyCapacity"]
+        // All but the room for kept bytes, which a recycled box keeps (empty: `lazyCount` is 0),
+        // and the box of the rarer fields, kept too, every field of it back to nil.
+        let room: Set = ["lazyBytes", "lazyCapacity", "extra"]
         #expect(Self.stored(again).filter { !room.contains($0.key) } == Self.stored(Event(site: "hub-1", file: "registry.log", line: 3)).filter { !room.contains($0.key) })
         #expect(again.s.lazyCount == 0 && again.s.lazyCapacity > 0)
+        let extra = try #require(again.s.extra)
+        let cleared = Mirror(reflecting: extra).children.map { String(describing: $0.value) }
+        #expect(cleared.count == 13 && cleared.allSatisfy { $0 == "nil" || $0 == "none" }, "\(cleared)")
+        // Set again on the kept box, and copied, a field reads as set; the others stay nil.
+        var next = again
+        next.referer = "https://hub-1/"
+        #expect(next.referer == "https://hub-1/" && next.upstreamAddr == nil && next.jobId == nil)
+        var copy = next
+        copy.referer = nil  // a copy of the shared box, with a copy of `extra`
+        #expect(copy.referer == nil && next.referer == "https://hub-1/")
     }
 
     /// With sources parsed on threads of their own, the engine hands boxes back (`BoxReturns`)
@@ -107,7 +118,7 @@ import Testing
         }.value
         #expect(taken.count == 512)
         #expect(Set(taken.keys).isSubset(of: given))
-        let room: Set = ["lazyBytes", "lazyCapacity"]
+        let room: Set = ["lazyBytes", "lazyCapacity", "extra"]  // kept, emptied (`recycledBoxIsANewOne`)
         let fresh = Self.stored(Event(site: "hub-1", file: "registry.log", line: 3)).filter { !room.contains($0.key) }
         #expect(taken.values.allSatisfy { $0.filter { !room.contains($0.key) } == fresh })
         #expect(kept == Self.everyFieldSet())
