@@ -22,13 +22,17 @@ public struct LineParser {
     public var formatCounts: [String: Int] {
         var out: [String: Int] = [:]
         for (k, name) in Self.fixedNames.enumerated() where counts[k] > 0 { out[name] = counts[k] }
-        for (k, p) in nginx.enumerated() where counts[Self.fixedNames.count + k] > 0 {
-            out["nginx:" + p.format.name] = counts[Self.fixedNames.count + k]
+        for (k, p) in nginx.enumerated() {
+            let n = counts[Self.fixedNames.count + k] + (k == preferredNginx ? preferredHits : 0)
+            if n > 0 { out["nginx:" + p.format.name] = n }
         }
         return out
     }
     private static let fixedNames = ["nginx-error", "harbor", "registry", "registry-access", "common-access", "forced"]
     private var counts: [Int]
+    /// The lines the preferred nginx format read since it became the preferred one, not yet in
+    /// `counts`: a stored Int, where an element of `counts` checked the array's uniqueness per line.
+    private var preferredHits = 0
 
     /// The clock that dates syslog prefixes; replaced per file of a rotated set.
     public var clock: SyslogClock {
@@ -86,33 +90,40 @@ public struct LineParser {
                 component = c
                 memo.keep(b, r, p, c)
             }
-            e.component = component
             var payload = p.payload..<r.upperBound
             var count = 1
             if let rep = SyslogEnvelope.repeated(b, payload) {
                 count = max(1, rep.count)
                 payload = rep.inner
             }
-            if payload.isEmpty { return .skip(.blank) }
+            if payload.isEmpty {
+                e.component = component
+                return .skip(.blank)
+            }
             let result = parsePayload(b, payload, component: component, into: &e)
             if case .event = result {
+                // The component and time set through the box, made unique once (each `e.` setter
+                // checked its uniqueness again); the payload's parsers do not read the component.
+                let w = e.writable()
+                w.component = component
                 if keepsLastPrefix { lastPrefix = p }
-                payloadTime = e.time
-                if learnsClock, e.time != 0, p.absolute == nil {
+                payloadTime = w.time
+                if learnsClock, w.time != 0, p.absolute == nil {
                     learnsClock = false
-                    let zone: SyslogZone = options.syslogZone ?? .fixed(ClockProbe.offset(prefix: p, payload: e.time) ?? 0)
-                    clock = SyslogClock(year: options.year, reference: e.time, zone: zone)
+                    let zone: SyslogZone = options.syslogZone ?? .fixed(ClockProbe.offset(prefix: p, payload: w.time) ?? 0)
+                    clock = SyslogClock(year: options.year, reference: w.time, zone: zone)
                 }
-                if e.time == 0 {
+                if w.time == 0 {
                     if let t = memo.nanos {
-                        e.time = t
+                        w.time = t
                     } else {
-                        e.time = clock.nanos(p)
-                        memo.nanos = e.time  // the memo holds this line's prefix (or nothing)
+                        w.time = clock.nanos(p)
+                        memo.nanos = w.time  // the memo holds this line's prefix (or nothing)
                     }
                 }
                 return .event(count: count)
             }
+            e.component = component
             return Self.diagnosed(result, b, payload)
         }
         memo.clear()
@@ -266,12 +277,14 @@ public struct LineParser {
             $0.parse(b, r, into: &e, interner: &interner)
         }
         if hit {
-            counts[Self.fixedNames.count + preferredNginx] += 1
+            preferredHits &+= 1
             return true
         }
         for k in nginx.indices where k != preferredNginx {
             let saved = e
             if nginx[k].parse(b, r, into: &e, interner: &interner) {
+                counts[Self.fixedNames.count + preferredNginx] += preferredHits
+                preferredHits = 0
                 preferredNginx = k
                 counts[Self.fixedNames.count + k] += 1
                 return true

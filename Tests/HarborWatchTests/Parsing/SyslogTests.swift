@@ -123,3 +123,28 @@ import Testing
         #expect(Timestamps.format(t("1999-12-31T23:59:59.5Z")) == "1999-12-31T23:59:59.500Z")
     }
 }
+
+@Suite struct FormatCountTests {
+    /// The per-format counts of a proxy log whose lines change between Harbor's format and
+    /// nginx's `combined` (the preferred format's lines are counted apart until it changes).
+    @Test func countsFollowTheFormatThatReadEachLine() {
+        var parser = LineParser(options: ParseOptions(), componentHint: .proxy, clock: SyslogClock(year: 2024, reference: nil, zone: .fixed(0)))
+        let harbor = #"Sep 18 10:00:01 172.18.0.1 proxy[1168]: 10.0.0.2 - "GET /v2/ HTTP/1.1" 401 76 "-" "docker/24.0.7" 0.003 0.003 ."#
+        let combined = #"Sep 18 10:00:02 172.18.0.1 proxy[1168]: 10.0.0.3 - - [18/Sep/2024:10:00:02 +0000] "GET /v2/ HTTP/1.1" 200 2 "-" "curl/8""#
+        var want = [String: Int]()
+        let runs: [(String, Int)] = [(harbor, 3), (combined, 5), (harbor, 1), (harbor, 2), (combined, 4), (harbor, 7)]
+        for (line, n) in runs {
+            for _ in 0..<n {
+                let (result, e) = parseLine(line, with: &parser)
+                guard case .event = result else {
+                    Issue.record("not an event: \(line)")
+                    continue
+                }
+                let name = e.status == 401 ? "nginx:timed_combined" : "nginx:" + NginxLogFormat.combined.name
+                want[name, default: 0] += 1
+            }
+            #expect(parser.formatCounts == want)
+        }
+        #expect(want == ["nginx:timed_combined": 13, "nginx:combined": 9])
+    }
+}
