@@ -48,7 +48,11 @@ public struct StringInterner {
         while size < capacity * 2 { size <<= 1 }
         slots = Array(repeating: -1, count: size)
         recent = Array(repeating: -1, count: Self.recentSize)
-        lastBytes = Array(repeating: 0, count: Self.lastSlots * Self.lastStride)
+        // Not zeroed (a slot's bytes are read only after its key says they were written): the
+        // pages of a source with few digests are never touched, and take no memory.
+        lastBytes = [UInt8](unsafeUninitializedCapacity: Self.lastSlots * Self.lastStride) { _, n in
+            n = Self.lastSlots * Self.lastStride
+        }
         lastKeys = Array(repeating: 0, count: Self.lastSlots)
         lastValues = Array(repeating: "", count: Self.lastSlots)
         mask = size - 1
