@@ -3,6 +3,14 @@
 protocol EventSink {
     /// Takes `e`, an event of the source in order.
     mutating func take(_ e: consuming Event)
+    /// The box of an event taken before and done with, reset, for the next line's event; nil
+    /// when the sink has none (a list keeps its events).
+    mutating func reusableBox() -> EventStorage?
+}
+
+extension EventSink {
+    @inline(__always)
+    mutating func reusableBox() -> EventStorage? { nil }
 }
 
 extension Array: EventSink where Element == Event {
@@ -42,7 +50,7 @@ struct LineProcessor {
     @inline(__always)
     mutating func flush<Sink: EventSink>(into out: inout Sink) {
         if let p = pending.take() {
-            out.take(p)
+            out.take(consume p)  // moved: a copy left the box shared, and not reusable
         }
     }
 
@@ -56,7 +64,7 @@ struct LineProcessor {
         // released around the call), then moved into `e` (`consume`: a copy would leave it shared,
         // and every parser's `writable()` would copy it), which holds it alone: parsers write it
         // in place.
-        let box = pool?.take() ?? EventStorage()
+        let box = out.reusableBox() ?? pool?.take() ?? EventStorage()
         box.place(site: site, file: fileName, line: lineNo)
         var e = Event(box: consume box)
         switch parser.parse(line, into: &e) {
@@ -71,13 +79,16 @@ struct LineProcessor {
             }
         case .skip(let reason):
             stats.skipped[reason, default: 0] += 1
+            if let pool { e.recycle(into: pool) }  // no event: the box serves a later line
         case .malformed(let reason):
+            if let pool { e.recycle(into: pool) }
             stats.malformed[reason, default: 0] += 1
             if stats.malformedSamples.count < maxSamples {
                 let why = flags.contains(.truncated) ? "\(reason.rawValue) (line cut at \(maxLineLength) bytes)" : reason.rawValue
                 stats.malformedSamples.append(LineIssue(file: fileName, line: lineNo, reason: why))
             }
         case .continuation(let r):
+            if let pool { e.recycle(into: pool) }
             if pending != nil {
                 stats.continuations += 1
                 let text = Escapes.mayHaveRsyslogEscape(line, r) ? Escapes.rsyslog(line, r) : line.string(r)

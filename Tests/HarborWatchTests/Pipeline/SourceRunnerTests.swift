@@ -93,6 +93,48 @@ let docLines: [String] = NginxAccessParserTests.proxyLines.map(\.0) + [
         #expect(events.map(\.line) == events.map(\.line).sorted())
     }
 
+    /// A run whose `emit` keeps no event gives the same events as one that keeps them all, its
+    /// boxes used again line after line: registry records held for their continuation, access
+    /// lines and proxy lines in turns (a line then hands on two events), a continuation, a
+    /// `message repeated` line, blank and malformed lines.
+    @Test func eventsNotKeptLeaveTheirBoxesToTheNextLines() throws {
+        var lines: [String] = []
+        for k in 0..<300 {
+            switch k % 7 {
+            case 0, 1: lines.append(RegistryLogrusParserTests.completed)
+            case 2: lines.append(RegistryLogrusParserTests.access)
+            case 3: lines.append(RegistryLogrusParserTests.authorized)
+            case 4: lines.append(k % 3 == 0 ? "" : "Sep 18 10:00:01 172.18.0.1 registry[1043]: not a registry line \(k)")
+            case 5: lines.append("Sep 18 10:00:02 172.18.0.1 registry[1043]: message repeated 3 times: [ \(RegistryLogrusParserTests.access.components(separatedBy: "]: ")[1])]")
+            default: lines.append(RegistryLogrusParserTests.blobUnknown)
+            }
+        }
+        let path = try tempFile("registry.log", Array((lines.joined(separator: "\n") + "\n").utf8))
+        defer { removeTempFile(path) }
+        let (kept, keptStats) = run(path)
+        let src = ResolvedSource(site: "hub-1", componentHint: nil, files: [path], name: path)
+        var options = ParseOptions()
+        options.year = 2024
+        final class Seen { weak var box: EventStorage? }
+        var copies: [Event] = []
+        var seen: [Seen] = []  // each box an event came in (weak: not kept by the test)
+        var freed = 0  // boxes seen that were freed before the run's end
+        let stats = SourceRunner(source: src, options: options).run { e in
+            copies.append(Event(box: e.s.copy()))  // a copy in a box of its own: `e` is not kept
+            freed = seen.count(where: { $0.box == nil })
+            if !seen.contains(where: { $0.box === e.s }) {
+                let s = Seen()
+                s.box = e.s
+                seen.append(s)
+            }
+        }
+        #expect(copies.count == kept.count && copies.count > 300, "\(copies.count) events, \(stats)")
+        #expect(copies == kept)
+        #expect(stats.events == keptStats.events && stats.malformedCount == keptStats.malformedCount)
+        #expect(stats.continuations == keptStats.continuations)
+        #expect(freed == 0 && seen.count <= 3, "\(seen.count) boxes for \(copies.count) events, \(freed) freed")
+    }
+
     @Test func hostileInputNeverStopsTheRun() throws {
         var bytes: [UInt8] = []
         bytes += Array("Sep 18 10:00:01 172.18.0.1 proxy[1043]: 10.0.0.1 - \"GET /v2/ HTTP/1.1\" 401 76 \"-\" \"ua\" 0.002 0.002 .\n".utf8)
