@@ -385,26 +385,55 @@ final class EventStorage: @unchecked Sendable {
     @usableFromInline var file: String = ""
     @usableFromInline var client: String? = nil
     @usableFromInline var user: String? = nil
-    /// Set with `setMethod`, which keeps `methodCode` with it.
-    @usableFromInline private(set) var method: String? = nil
+    /// The method: the text of its code, or `otherMethod` for a method without one. Set with
+    /// `setMethod`. Kept as the code alone for the six the detectors know: a String per event
+    /// was retained when set and released by `reset`, two runtime calls a line.
+    @usableFromInline var method: String? {
+        @inline(__always) get { methodCode == .other ? otherMethod : methodCode.text }
+    }
+    /// The text of a method whose code is `.other` (else nil).
+    @usableFromInline private(set) var otherMethod: String? = nil
     /// `method` as a code: the detectors' tests of the method read a byte, not the String
     /// (retained, compared and released, several times an event).
     @usableFromInline private(set) var methodCode: HTTPMethod = .none
 
     /// Sets `method` and its code.
     @inline(__always) func setMethod(_ m: String?) {
-        method = m
-        methodCode = HTTPMethod(m)
+        setMethod(code: HTTPMethod(m), other: m)
     }
 
-    /// Sets `method` to `m`, whose code the parser knows already (from its bytes).
-    @inline(__always) func setMethod(_ m: String, code: HTTPMethod) {
-        method = m
+    /// Sets the method to `code`, and to `other` when the code is `.other` (a method without
+    /// one of its own).
+    @inline(__always) func setMethod(code: HTTPMethod, other: @autoclosure () -> String?) {
         methodCode = code
+        if code == .other {
+            otherMethod = other()
+        } else if otherMethod != nil {
+            otherMethod = nil
+        }
     }
     @usableFromInline var path: String? = nil
     @usableFromInline var query: String? = nil
-    @usableFromInline var proto: String? = nil
+    /// The protocol: `HTTP/1.1` as a flag (`isHTTP11`), another as text (`otherProto`). A String
+    /// per event was retained when set and released by `reset`, as the method's.
+    @usableFromInline var proto: String? {
+        @inline(__always) get { isHTTP11 ? "HTTP/1.1" : otherProto }
+        set {
+            if newValue == "HTTP/1.1" {
+                setHTTP11()
+            } else {
+                isHTTP11 = false
+                otherProto = newValue
+            }
+        }
+    }
+    /// The protocol when it is not `HTTP/1.1`.
+    @usableFromInline private(set) var otherProto: String? = nil
+    /// Sets the protocol to `HTTP/1.1`.
+    @inline(__always) func setHTTP11() {
+        isHTTP11 = true
+        if otherProto != nil { otherProto = nil }
+    }
     /// Set with `setUserAgent`, which keeps `isReplicator` with it.
     @usableFromInline private(set) var userAgent: String? = nil
     /// `userAgent` starts with `harbor-registry-client`: Harbor's own registry client. Kept with
@@ -453,6 +482,8 @@ final class EventStorage: @unchecked Sendable {
     /// A field of `extra` was set since the box was new or `reset`. `reset` keeps the `extra` box
     /// and clears only a touched one.
     @usableFromInline var extraTouched: Bool = false
+    /// The protocol is `HTTP/1.1` (see `proto`).
+    @usableFromInline private(set) var isHTTP11: Bool = false
 
     @usableFromInline init() {}
 
@@ -584,11 +615,12 @@ final class EventStorage: @unchecked Sendable {
         line = 0
         if client != nil { client = nil }
         if user != nil { user = nil }
-        if method != nil { method = nil }
+        if otherMethod != nil { otherMethod = nil }
         methodCode = .none
         if path != nil { path = nil }
         if query != nil { query = nil }
-        if proto != nil { proto = nil }
+        isHTTP11 = false
+        if otherProto != nil { otherProto = nil }
         status = 0
         bytes = -1
         requestTime = nil
@@ -634,11 +666,12 @@ final class EventStorage: @unchecked Sendable {
         c.line = line
         c.client = client
         c.user = user
-        c.method = method
+        c.otherMethod = otherMethod
         c.methodCode = methodCode
         c.path = path
         c.query = query
-        c.proto = proto
+        c.otherProto = otherProto
+        c.isHTTP11 = isHTTP11
         c.status = status
         c.bytes = bytes
         c.requestTime = requestTime
@@ -725,11 +758,24 @@ final class EventStorage: @unchecked Sendable {
 public enum HTTPMethod: UInt8, Sendable {
     case none, get, head, put, post, patch, delete, other
 
+    /// The method's text; nil for `.none` and `.other`.
+    @inlinable var text: String? {
+        switch self {
+        case .get: "GET"
+        case .head: "HEAD"
+        case .put: "PUT"
+        case .post: "POST"
+        case .patch: "PATCH"
+        case .delete: "DELETE"
+        case .none, .other: nil
+        }
+    }
+
     /// The code of `m`: its exact, case-sensitive text (as `m == "GET"` compared it), read the
     /// way the parsers read a method's bytes.
     init(_ m: String?) {
         guard var m else { self = .none; return }
-        self = m.withUTF8 { NginxAccessParser.method($0, 0..<$0.count)?.1 ?? .other }
+        self = m.withUTF8 { NginxAccessParser.method($0, 0..<$0.count) ?? .other }
     }
 }
 

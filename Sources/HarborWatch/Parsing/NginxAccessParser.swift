@@ -547,8 +547,8 @@ public final class NginxAccessParser: @unchecked Sendable {
     private func request(_ b: LineBytes, _ r: Range<Int>, _ esc: Backslashes, _ w: EventStorage, interner: inout StringInterner) {
         guard !r.isEmpty, !(r.count == 1 && b[r.lowerBound] == ASCII.dash) else { return }
         let sp = Self.findShort(b, ASCII.space, from: r.lowerBound, to: r.upperBound)  // after the method
-        // The common methods are static strings; another word is a method when `isMethod` says so.
-        var known: (String, HTTPMethod)? = nil
+        // The common methods are codes; another word is a method when `isMethod` says so.
+        var known: HTTPMethod? = nil
         if let sp1 = sp, sp1 > r.lowerBound { known = Self.method(b, r.lowerBound..<sp1) }
         guard let sp1 = sp, sp1 > r.lowerBound,
             sp1 - r.lowerBound <= 16, known != nil || Self.isMethod(b, r.lowerBound..<sp1),
@@ -563,7 +563,11 @@ public final class NginxAccessParser: @unchecked Sendable {
         // The protocol's space, found eight bytes at a time from the end (a byte loop before).
         let j = b.findLast(ASCII.space, from: sp1 + 1, to: r.upperBound) ?? sp1
         if j > sp1, b.matches("HTTP/", at: j + 1) {
-            w.proto = r.upperBound - j - 1 == 8 && b.matches("HTTP/1.1", at: j + 1) ? "HTTP/1.1" : interner.intern(b, (j + 1)..<r.upperBound)
+            if r.upperBound - j - 1 == 8 && b.matches("HTTP/1.1", at: j + 1) {
+                w.setHTTP11()
+            } else {
+                w.proto = interner.intern(b, (j + 1)..<r.upperBound)
+            }
             targetEnd = j
         }
         target(b, (sp1 + 1)..<targetEnd, esc, w, interner: &interner)
@@ -579,23 +583,23 @@ public final class NginxAccessParser: @unchecked Sendable {
 
     /// The common methods as static strings (no lookup, no allocation).
     @inline(__always)
-    static func method(_ b: LineBytes, _ r: Range<Int>) -> (String, HTTPMethod)? {
+    static func method(_ b: LineBytes, _ r: Range<Int>) -> HTTPMethod? {
         switch r.count {
-        case 3: return b.matches("GET", at: r.lowerBound) ? ("GET", .get) : b.matches("PUT", at: r.lowerBound) ? ("PUT", .put) : nil
-        case 4: return b.matches("HEAD", at: r.lowerBound) ? ("HEAD", .head) : b.matches("POST", at: r.lowerBound) ? ("POST", .post) : nil
-        case 5: return b.matches("PATCH", at: r.lowerBound) ? ("PATCH", .patch) : nil
-        case 6: return b.matches("DELETE", at: r.lowerBound) ? ("DELETE", .delete) : nil
+        case 3: return b.matches("GET", at: r.lowerBound) ? .get : b.matches("PUT", at: r.lowerBound) ? .put : nil
+        case 4: return b.matches("HEAD", at: r.lowerBound) ? .head : b.matches("POST", at: r.lowerBound) ? .post : nil
+        case 5: return b.matches("PATCH", at: r.lowerBound) ? .patch : nil
+        case 6: return b.matches("DELETE", at: r.lowerBound) ? .delete : nil
         default: return nil
         }
     }
 
-    /// Sets the method of `b[r]`: a common one as a static string with its code, another interned.
+    /// Sets the method of `b[r]`: a common one as its code alone, another interned.
     @inline(__always)
-    static func setMethod(_ b: LineBytes, _ r: Range<Int>, known: (String, HTTPMethod)?, _ w: EventStorage, _ interner: inout StringInterner) {
-        if let (m, code) = known {
-            w.setMethod(m, code: code)
+    static func setMethod(_ b: LineBytes, _ r: Range<Int>, known: HTTPMethod?, _ w: EventStorage, _ interner: inout StringInterner) {
+        if let code = known {
+            w.setMethod(code: code, other: nil)
         } else {
-            w.setMethod(interner.intern(b, r), code: .other)  // not one of the six: `method` says so
+            w.setMethod(code: .other, other: interner.intern(b, r))  // not one of the six: `method` says so
         }
     }
 
