@@ -52,6 +52,8 @@ public struct LineParser {
     private var memo = PrefixMemo()
     /// Lines whose syslog prefix was the line before's, not read again (see `PrefixMemo`).
     public private(set) var prefixReuses = 0
+    /// Lines whose syslog prefix was the line before's but for its time (`PrefixMemo.sameButTime`).
+    public private(set) var prefixTimeReuses = 0
     private var nginx: [NginxAccessParser]
     private var preferredNginx = 0
     private let registryAccess = NginxAccessParser(format: Self.gorillaCombined, backslashQuotes: true)
@@ -78,13 +80,23 @@ public struct LineParser {
         let all = 0..<b.count
         let r = b.trimmed(all)
         if r.isEmpty { return .skip(.blank) }
-        let hit = memo.matches(b, r)
-        if let p = hit ? memo.prefix : SyslogEnvelope.parse(b, r) {
+        var hit = memo.matches(b, r)
+        var prefix = hit ? memo.prefix : nil
+        if !hit, let p = memo.sameButTime(b, r) {
+            // The kept prefix with this line's time (a new second of the same host and tag): its
+            // host, tag and component are not read again (about 250 instructions a line).
+            hit = true
+            prefix = p
+            memo.keep(b, r, p, memo.component)
+            prefixTimeReuses &+= 1
+        } else if hit {
+            prefixReuses &+= 1
+        }
+        if let p = hit ? prefix : SyslogEnvelope.parse(b, r) {
             wrapped = true
             let component: Component
             if hit {
                 component = memo.component
-                prefixReuses &+= 1
             } else {
                 guard let c = self.component(ofTag: b, p.tag) else { memo.clear(); return .skip(.otherComponent) }
                 component = c
@@ -365,6 +377,20 @@ struct PrefixMemo {
         prefix = p
         self.component = component
         nanos = nil
+    }
+
+    /// The prefix of `b[r]` when it is the kept one but for its traditional timestamp (the same
+    /// bytes from the space after the time to the payload: host, tag and pid), with the line's
+    /// time; nil otherwise (nothing kept, a `<PRI>` or an RFC 3339 time, other bytes).
+    @inline(__always)
+    func sameButTime(_ b: LineBytes, _ r: Range<Int>) -> SyslogPrefix? {
+        guard count > 16, var p = prefix, p.absolute == nil, p.host.lowerBound == 16, r.lowerBound == 0,
+            r.upperBound >= count, let base = b.baseAddress,
+            bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress! + 15, base + 15, count - 15) == 0 }),
+            let t = SyslogEnvelope.traditionalTime(b, at: 0, end: r.upperBound)
+        else { return nil }
+        (p.month, p.day, p.secondOfDay) = t
+        return p
     }
 
     /// Forgets the kept prefix.

@@ -35,13 +35,8 @@ public enum SyslogEnvelope {
         var month = 0, day = 0, sod = 0
         var absolute: Int64?
         if ASCII.isUpper(b[i]) {
-            month = Timestamps.month(b, at: i)
-            guard month > 0, b[i + 3] == ASCII.space else { return nil }
-            let d0 = b[i + 4], d1 = b[i + 5]
-            guard ASCII.isDigit(d1), d0 == ASCII.space || ASCII.isDigit(d0), b[i + 6] == ASCII.space else { return nil }
-            day = (d0 == ASCII.space ? 0 : Int(d0 &- ASCII.zero) * 10) + Int(d1 &- ASCII.zero)
-            sod = Timestamps.hms(b, i + 7)
-            guard day >= 1, day <= 31, sod >= 0, i + 15 < r.upperBound, b[i + 15] == ASCII.space else { return nil }
+            guard let t = traditionalTime(b, at: i, end: r.upperBound) else { return nil }
+            (month, day, sod) = t
             i += 16
         } else if ASCII.isDigit(b[i]) {
             guard let (t, end) = Timestamps.rfc3339(b, i..<r.upperBound), end < r.upperBound, b[end] == ASCII.space,
@@ -73,6 +68,21 @@ public enum SyslogEnvelope {
         i += 1
         if i < r.upperBound, b[i] == ASCII.space { i += 1 }
         return SyslogPrefix(month: month, day: day, secondOfDay: sod, absolute: absolute, host: host, tag: tag, payload: i)
+    }
+
+    /// The month, day and second of the day of a traditional timestamp (`Sep  8 09:05:17`, 15
+    /// bytes) at `i` and the space after it, or nil when `b[i..<end]` does not start so.
+    @inline(__always)
+    static func traditionalTime(_ b: LineBytes, at i: Int, end: Int) -> (month: Int, day: Int, sod: Int)? {
+        guard i + 16 <= end else { return nil }
+        let month = Timestamps.month(b, at: i)
+        guard month > 0, b[i + 3] == ASCII.space else { return nil }
+        let d0 = b[i + 4], d1 = b[i + 5]
+        guard ASCII.isDigit(d1), d0 == ASCII.space || ASCII.isDigit(d0), b[i + 6] == ASCII.space else { return nil }
+        let day = (d0 == ASCII.space ? 0 : Int(d0 &- ASCII.zero) * 10) + Int(d1 &- ASCII.zero)
+        let sod = Timestamps.hms(b, i + 7)
+        guard day >= 1, day <= 31, sod >= 0, b[i + 15] == ASCII.space else { return nil }
+        return (month, day, sod)
     }
 
     /// rsyslog's `message repeated N times: [ … ]`: N and the inner payload's range.

@@ -61,6 +61,22 @@ import Testing
             #"Jan  1 00:00:01 172.18.0.1 proxy[1168]: 10.0.0.1 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
             #"Jan  1 00:00:01 172.18.0.1 proxy[1168]: not an nginx line"#,
             #"Jan  1 00:00:01 172.18.0.1 proxy[1168]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            // A new second of the same host and tag, then of another pid, host, day, and times
+            // that are not times: only the time is read again where the rest is the same bytes.
+            #"Jan  1 00:00:02 172.18.0.1 proxy[1168]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"Jan  1 00:00:03 172.18.0.1 proxy[1169]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"Jan  1 00:00:03 172.18.0.2 proxy[1169]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"Jan 10 00:00:03 172.18.0.2 proxy[1169]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"Jan 10 25:00:03 172.18.0.2 proxy[1169]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"Jan 10 00:00:04 172.18.0.2 proxy[1169]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"Jan 32 00:00:05 172.18.0.2 proxy[1169]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"Jan 10 00:00:05 172.18.0.2 proxy[1169]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"jan 10 00:00:06 172.18.0.2 proxy[1169]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"Jan 10 00:00:07 172.18.0.2 proxy[1169]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"<30>Jan 10 00:00:07 172.18.0.2 proxy[1169]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"<30>Jan 10 00:00:08 172.18.0.2 proxy[1169]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"Jan 10 00:00:09 172.18.0.2 proxy[1169]: 10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
+            #"Jan 10 00:00:10 172.18.0.2 proxy[1169]:10.0.0.9 - "GET / HTTP/1.1" 308 0 "-" "curl/7.88" 0.000 - ."#,
         ]
         func clock() -> SyslogClock { SyslogClock(year: nil, reference: t("2025-01-01T05:00:00Z"), zone: .fixed(3600)) }
         var memo = LineParser(options: ParseOptions(), clock: clock())
@@ -81,6 +97,11 @@ import Testing
         // second, no space after the colon, a skipped tag, an empty payload, leading spaces).
         #expect(memo.prefixReuses == 7)
         #expect(fresh.prefixReuses == 0)
+        // Only the time read again: lines 3, 5, 20 and 23 (a new second, or day, of the line
+        // before's host, tag and pid). Not for another pid or host, nor a time that is not one
+        // (25:00, Jan 32, jan), a `<PRI>`, or a tag without the space after its colon.
+        #expect(memo.prefixTimeReuses == 4)
+        #expect(fresh.prefixTimeReuses == 0)
         // The times themselves: the year turns at Jan 1 and a late Dec 31 line stays in 2024.
         var p = LineParser(options: ParseOptions(), clock: clock())
         let times = lines.prefix(6).map { parseLine($0, with: &p).1.time }
