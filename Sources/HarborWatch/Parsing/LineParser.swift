@@ -80,22 +80,28 @@ public struct LineParser {
         let all = 0..<b.count
         let r = b.trimmed(all)
         if r.isEmpty { return .skip(.blank) }
-        var hit = memo.matches(b, r)
-        var prefix = hit ? memo.prefix : nil
-        if !hit, let p = memo.sameButTime(b, r) {
-            // The kept prefix with this line's time (a new second of the same host and tag): its
-            // host, tag and component are not read again (about 250 instructions a line).
-            hit = true
+        // The prefix: the kept one, the kept one with this line's time (a new second of the same
+        // host and tag: its host, tag and component not read again, about 250 instructions a
+        // line), or read.
+        let prefix: SyslogPrefix?
+        let reused: Bool
+        if memo.matches(b, r) {
+            prefix = memo.prefix
+            reused = true
+            prefixReuses &+= 1
+        } else if let p = memo.sameButTime(b, r) {
             prefix = p
+            reused = true
             memo.keep(b, r, p, memo.component)
             prefixTimeReuses &+= 1
-        } else if hit {
-            prefixReuses &+= 1
+        } else {
+            prefix = SyslogEnvelope.parse(b, r)
+            reused = false
         }
-        if let p = hit ? prefix : SyslogEnvelope.parse(b, r) {
+        if let p = prefix {
             wrapped = true
             let component: Component
-            if hit {
+            if reused {
                 component = memo.component
             } else {
                 guard let c = self.component(ofTag: b, p.tag) else { memo.clear(); return .skip(.otherComponent) }

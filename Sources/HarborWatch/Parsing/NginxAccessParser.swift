@@ -486,7 +486,9 @@ public final class NginxAccessParser: @unchecked Sendable {
     private func interned(_ b: LineBytes, _ r: Range<Int>, _ esc: Backslashes, _ interner: inout StringInterner) -> String? {
         if r.isEmpty || (r.count == 1 && b[r.lowerBound] == ASCII.dash) { return nil }
         if esc.within(b, r) {
-            // Decoded without `self`: `text` in the closure retained and released it per value.
+            // Decoded as `text` decodes, written out without `self`: `text` in the closure retained
+            // and released the parser per value. (Both calling one static function instead cost
+            // `harborProxy` 0.3 % of `parse`'s instructions, measured: its code got worse.)
             let quotes = backslashQuotes, escape = format.escape
             return interner.intern(b, r) { bytes, range in
                 quotes ? Escapes.backslash(bytes, range) : (escape == .none ? bytes.string(range) : Escapes.nginx(bytes, range))

@@ -77,18 +77,16 @@ struct LineProcessor {
             } else {
                 out.take(consume e)  // a copy was retained, and the local released after it
             }
+            return
         case .skip(let reason):
             stats.skipped[reason, default: 0] += 1
-            if let pool { e.recycle(into: pool) }  // no event: the box serves a later line
         case .malformed(let reason):
-            if let pool { e.recycle(into: pool) }
             stats.malformed[reason, default: 0] += 1
             if stats.malformedSamples.count < maxSamples {
                 let why = flags.contains(.truncated) ? "\(reason.rawValue) (line cut at \(maxLineLength) bytes)" : reason.rawValue
                 stats.malformedSamples.append(LineIssue(file: fileName, line: lineNo, reason: why))
             }
         case .continuation(let r):
-            if let pool { e.recycle(into: pool) }
             if pending != nil {
                 stats.continuations += 1
                 let text = Escapes.mayHaveRsyslogEscape(line, r) ? Escapes.rsyslog(line, r) : line.string(r)
@@ -100,6 +98,7 @@ struct LineProcessor {
                 }
             }
         }
+        if let pool { e.recycle(into: pool) }  // no event: the box serves a later line
     }
 
     /// Adds the parser's per-format counts to the stats (at the end).
